@@ -1,0 +1,45 @@
+"""``hicra`` command line: parses flags and dispatches to the subpackages (no logic lives here)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Each module defines register(subparsers) and keeps heavy imports inside its run function, so --help is instant.
+COMMAND_MODULES = (
+    "hicra.tagging.cli",
+)
+
+DESCRIPTION = """\
+Hierarchy-aware RL for LLM reasoning (arXiv 2509.03646, "Emergent Hierarchical Reasoning in LLMs through RL").
+
+Pipeline: mine Strategic Grams → tag planning tokens → train (HICRA / GRPO / entropy-regularised GRPO) →
+analyse learning dynamics → evaluate Pass@1. Run `hicra COMMAND --help` for each command's options."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hicra", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"hicra {importlib.import_module('hicra').__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, OSError, RuntimeError) as e:  # user-facing errors: one line, no traceback
+        print(f"hicra {args.command}: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Strategic-Gram lexicons (arXiv 2509.03646, §2.1 and Appendix A).
+
+A lexicon is a list of Strategic Grams (SGs): short phrases that steer reasoning. Two file formats load:
+
+* **JSON** (``*.json``), schema version 1::
+
+      {"format": "hicra-lexicon", "version": 1, "name": "paper", "source": "...",
+       "grams": ["but wait", {"gram": "let's try", "cluster": 3, "df": 0.12, "label": "strategic", ...}]}
+
+  ``grams`` is required; each item is a string or an object with a ``gram`` string and any metadata.
+  ``format``/``version`` may be absent (plain ``{"grams": [...]}``, as the paper's list); if present they must match.
+* **Text** (any other suffix): one gram per line; blank lines and lines starting with ``#`` are ignored.
+
+Grams are normalised (:func:`normalize_gram`): lower case, ’ → ', whitespace runs → one space, stripped.
+The built-in lexicon ``paper`` is the paper's Appendix A list.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+LEXICON_FORMAT = "hicra-lexicon"
+LEXICON_VERSION = 1
+BUILTIN_LEXICONS = ("paper",)
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+_WHITESPACE = re.compile(r"\s+")
+
+
+class LexiconError(ValueError):
+    """A lexicon file that cannot be used; the message names the file and the problem."""
+
+
+def normalize_gram(gram: str) -> str:
+    """Canonical form of a gram: lower case, ’ → ', whitespace runs → one space, stripped."""
+    return _WHITESPACE.sub(" ", gram.translate(APOSTROPHES).lower()).strip()
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """A named, ordered, de-duplicated set of Strategic Grams with optional per-gram metadata."""
+
+    name: str
+    grams: tuple[str, ...]
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.grams)
+
+    def to_json(self) -> dict[str, Any]:
+        """The versioned JSON document for this lexicon (see module docstring)."""
+        grams = [{"gram": g, **self.metadata[g]} if self.metadata.get(g) else g for g in self.grams]
+        return {"format": LEXICON_FORMAT, "version": LEXICON_VERSION, "name": self.name, "source": self.source,
+                "grams": grams}
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+
+def make_lexicon(name: str, grams: list[str], metadata: dict[str, dict[str, Any]] | None = None,
+                 source: str = "") -> Lexicon:
+    """Normalise and de-duplicate ``grams`` (first occurrence wins) into a :class:`Lexicon`."""
+    seen: dict[str, None] = {}
+    meta: dict[str, dict[str, Any]] = {}
+    for raw in grams:
+        g = normalize_gram(raw)
+        if g and g not in seen:
+            seen[g] = None
+            if metadata and metadata.get(raw):
+                meta[g] = dict(metadata[raw])
+    return Lexicon(name=name, grams=tuple(seen), metadata=meta, source=source)
+
+
+def _fail(path: Path, problem: str) -> LexiconError:
+    return LexiconError(f"{path}: {problem}")
+
+
+def _parse_json(path: Path, text: str) -> Lexicon:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise _fail(path, f"line {e.lineno}: invalid JSON ({e.msg})") from None
+    if not isinstance(doc, dict) or "grams" not in doc:
+        raise _fail(path, "expected a JSON object with a 'grams' list")
+    if doc.get("format", LEXICON_FORMAT) != LEXICON_FORMAT:
+        raise _fail(path, f"field 'format' is {doc['format']!r}, expected {LEXICON_FORMAT!r}")
+    if doc.get("version", LEXICON_VERSION) != LEXICON_VERSION:
+        raise _fail(path, f"field 'version' is {doc['version']!r}; this hicra reads version {LEXICON_VERSION}")
+    items = doc["grams"]
+    if not isinstance(items, list):
+        raise _fail(path, "field 'grams' must be a list")
+    grams: list[str] = []
+    metadata: dict[str, dict[str, Any]] = {}
+    for i, item in enumerate(items):
+        if isinstance(item, dict):
+            gram = item.get("gram")
+            if not isinstance(gram, str):
+                raise _fail(path, f"grams[{i}]: object without a 'gram' string")
+            metadata[gram] = {k: v for k, v in item.items() if k != "gram"}
+        elif isinstance(item, str):
+            gram = item
+        else:
+            raise _fail(path, f"grams[{i}]: expected a string or an object, got {type(item).__name__}")
+        if not normalize_gram(gram):
+            raise _fail(path, f"grams[{i}]: empty gram")
+        grams.append(gram)
+    return make_lexicon(str(doc.get("name", path.stem)), grams, metadata, str(doc.get("source", path)))
+
+
+def _parse_text(path: Path, text: str) -> Lexicon:
+    grams = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return make_lexicon(path.stem, grams, source=str(path))
+
+
+def load_lexicon(name_or_path: str | Path) -> Lexicon:
+    """Load a built-in lexicon by name (``paper``) or a lexicon file (JSON or text; see module docstring)."""
+    if str(name_or_path) in BUILTIN_LEXICONS:
+        ref = resources.files("hicra") / "data" / "lexicons" / f"{name_or_path}.json"
+        lex = _parse_json(Path(str(ref)), ref.read_text(encoding="utf-8"))
+        return Lexicon(name=str(name_or_path), grams=lex.grams, metadata=lex.metadata, source=lex.source)
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise LexiconError(f"{path}: no such lexicon file (built-in lexicons: {', '.join(BUILTIN_LEXICONS)})")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise _fail(path, f"not UTF-8 text (byte {e.start})") from None
+    lex = _parse_json(path, text) if path.suffix.lower() == ".json" else _parse_text(path, text)
+    if not lex.grams:
+        raise _fail(path, "the lexicon has no grams")
+    return lex

