@@ -1,0 +1,146 @@
+"""Reading rollout records for analysis: run directories, validation with file:line messages, stable record keys.
+
+The analysis needs only ``step``, ``prompt_id``, ``completion`` and ``reward`` (see :mod:`hicra.records`); the
+optional per-token fields ``completion_ids``, ``logprobs``, ``entropies`` are used when present and must then
+have one value per completion token. ``planning`` is ignored: masks are recomputed with the chosen lexicon.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from hicra.records import ROLLOUT_REQUIRED, RecordError
+
+TOKEN_FIELDS = ("logprobs", "entropies")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Where a run's rollouts are and how to label it (``method`` from ``config.yaml`` when present)."""
+
+    name: str
+    rollouts: Path
+    method: str
+    model: str | None = None
+    run_dir: Path | None = None
+
+    @property
+    def judgments(self) -> Path:
+        """Default judgment cache: ``RUN_DIR/judgments.jsonl`` or ``<file stem>.judgments.jsonl`` beside a file."""
+        if self.run_dir is not None:
+            return self.run_dir / "judgments.jsonl"
+        return self.rollouts.with_name(self.rollouts.stem + ".judgments.jsonl")
+
+
+def resolve_run(path: str | Path) -> RunInfo:
+    """A run directory (holding ``rollouts.jsonl``) or a rollout JSONL file."""
+    path = Path(path)
+    if path.is_dir():
+        rollouts = path / "rollouts.jsonl"
+        if not rollouts.is_file():
+            raise RecordError(f"{path}: run directory without rollouts.jsonl")
+        method, model = path.name, None
+        cfg = path / "config.yaml"
+        if cfg.is_file():
+            try:
+                doc = yaml.safe_load(cfg.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError:
+                raise RecordError(f"{cfg}: invalid YAML") from None
+            if isinstance(doc, dict):
+                method = str(doc.get("method") or method)
+                model = str(doc["model"]) if doc.get("model") else None
+        return RunInfo(path.name, rollouts, method, model, path)
+    if not path.is_file():
+        raise RecordError(f"{path}: no such run directory or rollout file")
+    return RunInfo(path.stem, path, path.stem)
+
+
+def _check_number(path: Path, lineno: int, rec: dict, name: str) -> None:
+    v = rec[name]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and math.isnan(v)):
+        raise RecordError(f"{path}:{lineno}: field {name!r} must be a number, got {v!r}")
+
+
+def validate(path: Path, lineno: int, rec: Any) -> dict[str, Any]:
+    """Check one rollout record's types; the error names file, line and field."""
+    if not isinstance(rec, dict):
+        raise RecordError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
+    for name in ROLLOUT_REQUIRED:
+        if name not in rec:
+            raise RecordError(f"{path}:{lineno}: missing field {name!r}")
+    if isinstance(rec["step"], bool) or not isinstance(rec["step"], int) or rec["step"] < 0:
+        raise RecordError(f"{path}:{lineno}: field 'step' must be a non-negative integer, got {rec['step']!r}")
+    _check_number(path, lineno, rec, "reward")
+    if not isinstance(rec["completion"], str):
+        raise RecordError(f"{path}:{lineno}: field 'completion' must be a string")
+    ids = rec.get("completion_ids")
+    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)):
+        raise RecordError(f"{path}:{lineno}: field 'completion_ids' must be a list of integers")
+    for name in TOKEN_FIELDS:
+        vals = rec.get(name)
+        if vals is None:
+            continue
+        if not isinstance(vals, list):
+            raise RecordError(f"{path}:{lineno}: field {name!r} must be a list of numbers")
+        if ids is None:
+            raise RecordError(f"{path}:{lineno}: field {name!r} needs 'completion_ids' (run `hicra score` first)")
+        if len(vals) != len(ids):
+            raise RecordError(f"{path}:{lineno}: field {name!r} has {len(vals)} values but 'completion_ids' has "
+                              f"{len(ids)}")
+    if "correct" in rec and rec["correct"] is not None and not isinstance(rec["correct"], (bool, int)):
+        raise RecordError(f"{path}:{lineno}: field 'correct' must be a boolean")
+    return rec
+
+
+def iter_rollouts(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, validated record) for each non-blank line of a rollout file."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecordError(f"{path}: no such file")
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise RecordError(f"{path}:{lineno}: invalid JSON ({e.msg})") from None
+            yield lineno, validate(path, lineno, rec)
+
+
+def is_correct(rec: dict[str, Any], threshold: float) -> bool:
+    """The record's ``correct`` field, else ``reward >= threshold``."""
+    c = rec.get("correct")
+    return bool(c) if c is not None else float(rec["reward"]) >= threshold
+
+
+def group_key(rec: dict[str, Any]) -> tuple[int, str]:
+    """The prompt group of a record for Pass@k: ``group_id`` if present, else (step, prompt_id)."""
+    gid = rec.get("group_id")
+    return (int(rec["step"]), str(gid if gid is not None else rec["prompt_id"]))
+
+
+class RecordKeys:
+    """Stable keys of rollout records: sha1 of (step, prompt_id, completion) plus a duplicate counter.
+
+    The k-th record with the same (step, prompt_id, completion) gets key ``<hash>#k``, so identical completions of
+    one group stay distinct and the keys do not depend on line order. ``hicra score`` and the judge cache use them
+    to resume.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def __call__(self, rec: dict[str, Any]) -> str:
+        blob = json.dumps([rec["step"], str(rec["prompt_id"]), rec["completion"]], ensure_ascii=False)
+        h = hashlib.sha1(blob.encode("utf-8")).hexdigest()[:20]
+        k = self._seen.get(h, 0)
+        self._seen[h] = k + 1
+        return f"{h}#{k}"

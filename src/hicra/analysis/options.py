@@ -1,0 +1,75 @@
+"""Options of ``hicra analyze``/``report``/``judge``/``score``: one dataclass field each, with its help text.
+
+Defaults → ``--config FILE.yaml`` → flags (see :mod:`hicra.config`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hicra.config import option
+
+
+@dataclass
+class AnalysisConfig:
+    """How rollouts become per-step learning-dynamics metrics (arXiv 2509.03646, §2.2, §4.5)."""
+
+    lexicon: str = option("paper", "Strategic-Gram lexicon used to tag planning tokens (§2.1): built-in name (paper) "
+                                   "or a lexicon file; tagging is recomputed from the token ids, so any lexicon works "
+                                   "after training")
+    tokenizer: str = option("", "tokenizer of the rollouts' token ids: smollm2, a Hugging Face id or a local path; "
+                                "empty = the run's config.yaml `model` field if present, else smollm2")
+    bucket: int = option(1, "aggregate steps in buckets of this many optimizer steps (row step = bucket start)")
+    top_q: float = option(0.3, "fraction of each completion's highest-entropy tokens counted as fork tokens (§4.5)")
+    ngram: int = option(3, "words after a Strategic Gram forming the procedural n-gram of the conditional "
+                           "entropy H(next n words | SG) (§2.2.2)")
+    pass_k: list[int] = option([1, 4, 8], "k values of the unbiased Pass@k over each prompt group (k <= group size)")
+    correct_threshold: float = option(0.5, "records without a `correct` field count as correct when "
+                                           "reward >= this value")
+    lexicon_ablation: float = option(0.0, "lexicon sensitivity: drop this random fraction of the SGs per seed and "
+                                          "recompute the planning-token curves (0 = off; e.g. 0.3)")
+    seeds: int = option(5, "number of random lexicon ablations (seeds 0..seeds-1) when --lexicon-ablation > 0")
+    batch_size: int = option(512, "completions tagged per batch (memory vs. speed)")
+
+    def __post_init__(self) -> None:
+        if self.bucket < 1:
+            raise ValueError(f"bucket must be >= 1, got {self.bucket}")
+        if not 0.0 < self.top_q <= 1.0:
+            raise ValueError(f"top_q must be in (0, 1], got {self.top_q}")
+        if self.ngram < 1:
+            raise ValueError(f"ngram must be >= 1, got {self.ngram}")
+        if any(k < 1 for k in self.pass_k):
+            raise ValueError(f"pass_k values must be >= 1, got {self.pass_k}")
+        if not 0.0 <= self.lexicon_ablation < 1.0:
+            raise ValueError(f"lexicon_ablation must be in [0, 1), got {self.lexicon_ablation}")
+        if self.seeds < 1:
+            raise ValueError(f"seeds must be >= 1, got {self.seeds}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+
+
+@dataclass
+class JudgeConfig:
+    """LLM judge of failed rollouts' error types (§4.3.1) through an OpenAI-compatible chat endpoint."""
+
+    base_url: str = option("", "OpenAI-compatible API base URL, e.g. http://127.0.0.1:8000/v1 "
+                               "(POST {base_url}/chat/completions)")
+    model: str = option("", "judge model name sent in the request")
+    per_step: int = option(8, "failed rollouts sampled per step (seeded, without replacement)")
+    seed: int = option(0, "sampling seed")
+    taxonomy: str = option("", "error taxonomy file (JSON or YAML, see hicra.analysis.judge); empty = the default "
+                               "4-cause taxonomy")
+    cache: str = option("", "judgment cache (JSONL, appended); empty = RUN_DIR/judgments.jsonl, or "
+                            "<input>.judgments.jsonl beside a rollout file")
+    api_key_env: str = option("OPENAI_API_KEY", "environment variable holding the API key (sent as a Bearer token "
+                                                "when set)")
+    max_chars: int = option(6000, "longest response text sent to the judge (the end is kept: errors show there)")
+    retries: int = option(4, "retries per request on connection errors, HTTP 429 and 5xx")
+    backoff: float = option(1.0, "first retry delay in seconds; doubles on each retry")
+    timeout: float = option(60.0, "HTTP timeout per request, seconds")
+
+    def __post_init__(self) -> None:
+        if self.per_step < 0:
+            raise ValueError(f"per_step must be >= 0, got {self.per_step}")
+        if self.retries < 0 or self.backoff < 0 or self.timeout <= 0:
+            raise ValueError("retries and backoff must be >= 0 and timeout > 0")

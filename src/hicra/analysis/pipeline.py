@@ -1,0 +1,181 @@
+"""``hicra analyze`` end to end: read a run, compute per-step metrics, write them as CSV and JSON.
+
+Outputs in ``DIR`` (every number of the analysis; nan is an empty CSV cell and ``null`` in JSON):
+
+===========================  ============================================================================
+``metrics.csv`` / ``.json``  one row per step bucket, columns of :data:`hicra.analysis.dynamics.COLUMNS`
+``sg_counts.csv``            step, gram, count: the SG distribution behind the semantic entropy (§2.2.2)
+``ablation.csv``             seed, step, lexicon-dependent columns per ablated lexicon (``--lexicon-ablation``)
+``ablation_band.csv``        step, metric, mean, std, min, max over the seeds
+``error_types.csv``          step, judged, planning_strategy, others, unparsed, planning_strategy_frac, per
+                             cause counts (§4.3.1), when the run has a judgment cache
+===========================  ============================================================================
+
+Empty results are documented, not errors: a file without records gives header-only files, and missing
+logprobs/entropies or a lexicon that matches nothing give empty columns plus a note (``RunAnalysis.notes``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from hicra.analysis.dynamics import LEXICON_COLUMNS, DynamicsAnalyzer, columns
+from hicra.analysis.inputs import RunInfo, iter_rollouts, resolve_run
+from hicra.analysis.judge import error_counts
+from hicra.analysis.options import AnalysisConfig
+from hicra.tagging.tagger import TaggedText
+
+
+@dataclass
+class RunAnalysis:
+    """Everything the report shows about one run."""
+
+    info: RunInfo
+    config: AnalysisConfig
+    rows: list[dict[str, Any]]
+    ablation: list[dict[str, Any]] = field(default_factory=list)
+    band: list[dict[str, Any]] = field(default_factory=list)
+    sg_counts: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    samples: list[tuple[TaggedText, dict[str, Any]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    lexicon: str = ""
+
+
+@lru_cache(maxsize=4)
+def load_tagger(lexicon: str, tokenizer: str):
+    """A PlanningTagger for a lexicon name/path and a tokenizer name/path (cached across runs)."""
+    from hicra.lexicon import load_lexicon
+    from hicra.models import load_tokenizer
+    from hicra.tagging.tagger import PlanningTagger
+
+    return PlanningTagger(load_lexicon(lexicon), load_tokenizer(tokenizer))
+
+
+def tokenizer_for(info: RunInfo, config: AnalysisConfig) -> str:
+    """``--tokenizer`` if given, else the run's ``config.yaml`` model, else smollm2."""
+    return config.tokenizer or info.model or "smollm2"
+
+
+def ablation_band(ablation: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """step, metric, mean, std, min, max over the seeds of each lexicon-dependent metric (nan-aware)."""
+    by_step: dict[int, list[dict[str, Any]]] = {}
+    for r in ablation:
+        by_step.setdefault(int(r["step"]), []).append(r)
+    out = []
+    for step in sorted(by_step):
+        for metric in LEXICON_COLUMNS:
+            v = np.asarray([r[metric] for r in by_step[step]], dtype=np.float64)
+            v = v[~np.isnan(v)]
+            stats = (v.mean(), v.std(), v.min(), v.max()) if len(v) else (math.nan,) * 4
+            out.append({"step": step, "metric": metric, **dict(zip(("mean", "std", "min", "max"), map(float, stats)))})
+    return out
+
+
+def analyze_run(path: str | Path | RunInfo, config: AnalysisConfig, progress: bool = False) -> RunAnalysis:
+    """Stream a run's rollouts through :class:`DynamicsAnalyzer` and collect its results."""
+    info = path if isinstance(path, RunInfo) else resolve_run(path)
+    tagger = load_tagger(config.lexicon, tokenizer_for(info, config))
+    analyzer = DynamicsAnalyzer(config, tagger)
+    from tqdm import tqdm
+
+    bar = tqdm(desc=f"analyzing {info.name}", unit="rec", disable=not progress)
+    batch: list[tuple[int, dict[str, Any]]] = []
+    has_logprobs = has_entropies = False
+    for item in iter_rollouts(info.rollouts):
+        batch.append(item)
+        has_logprobs |= item[1].get("logprobs") is not None
+        has_entropies |= item[1].get("entropies") is not None
+        if len(batch) >= config.batch_size:
+            analyzer.add(batch, str(info.rollouts))
+            bar.update(len(batch))
+            batch = []
+    analyzer.add(batch, str(info.rollouts))
+    bar.update(len(batch))
+    bar.close()
+
+    rows = analyzer.rows()
+    notes = []
+    if not rows:
+        notes.append(f"{info.rollouts}: no rollout records; all outputs are empty")
+    else:
+        if not has_logprobs:
+            notes.append("no logprobs in the rollouts: perplexity columns are empty (run `hicra score` first)")
+        if not has_entropies:
+            notes.append("no entropies in the rollouts: entropy and fork-token columns are empty "
+                         "(run `hicra score` first)")
+        if all(r["planning_ratio"] == 0 for r in rows):
+            notes.append(f"lexicon {tagger.lexicon.name!r} matched no token: planning-token and SG columns are empty")
+    ablation = analyzer.ablation_rows()
+    samples = [(t, meta) for _, (_, t, meta) in sorted(analyzer.samples.items())]
+    return RunAnalysis(info=info, config=config, rows=rows, ablation=ablation, band=ablation_band(ablation),
+                       sg_counts=analyzer.sg_counts(), errors=error_counts(info.judgments, config.bucket),
+                       samples=samples, notes=notes, lexicon=tagger.lexicon.name)
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe value: nan/inf → None, numpy scalars → Python numbers."""
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def write_csv(path: Path, rows: Sequence[dict[str, Any]], fields: Sequence[str] | None = None) -> Path:
+    """Rows as CSV (nan → empty cell); ``fields`` fixes the header, else the union of keys in order."""
+    if fields is None:
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(fields), extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: "" if (v := clean(r.get(k))) is None else v for k in fields})
+    return path
+
+
+def write_json(path: Path, doc: Any) -> Path:
+    def walk(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {str(k): walk(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [walk(v) for v in x]
+        return clean(x)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(walk(doc), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def run_summary(result: RunAnalysis) -> dict[str, Any]:
+    """The JSON document of one run: provenance, column docs, notes and every metric row."""
+    from hicra.analysis.dynamics import COLUMNS
+
+    return {"run": result.info.name, "method": result.info.method, "rollouts": str(result.info.rollouts),
+            "lexicon": result.lexicon, "config": result.config.__dict__, "notes": result.notes,
+            "columns": {k: {"meaning": m, "section": s} for k, (m, s) in COLUMNS.items()},
+            "metrics": result.rows, "ablation_band": result.band, "error_types": result.errors}
+
+
+def write_analysis(result: RunAnalysis, out_dir: str | Path) -> list[Path]:
+    """Write the files listed in the module docstring; returns their paths."""
+    out = Path(out_dir)
+    cfg = result.config
+    files = [write_csv(out / "metrics.csv", result.rows, columns(cfg.pass_k)),
+             write_json(out / "metrics.json", run_summary(result)),
+             write_csv(out / "sg_counts.csv", result.sg_counts, ("step", "gram", "count"))]
+    if cfg.lexicon_ablation > 0:
+        files.append(write_csv(out / "ablation.csv", result.ablation, ("seed", "step", "n_grams", *LEXICON_COLUMNS)))
+        files.append(write_csv(out / "ablation_band.csv", result.band, ("step", "metric", "mean", "std", "min", "max")))
+    if result.errors:
+        files.append(write_csv(out / "error_types.csv", result.errors))
+    return files
