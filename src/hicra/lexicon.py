@@ -11,7 +11,8 @@ A lexicon is a list of Strategic Grams (SGs): short phrases that steer reasoning
   ``format``/``version`` may be absent (plain ``{"grams": [...]}``, as the paper's list); if present they must match.
 * **Text** (any other suffix): one gram per line; blank lines and lines starting with ``#`` are ignored.
 
-Grams are normalised (:func:`normalize_gram`): lower case, ’ → ', whitespace runs → one space, stripped.
+Grams are normalised (:func:`normalize_gram`): lower case (character by character, as the tagger compares text),
+’ → ', whitespace runs → one space, stripped.
 The built-in lexicon ``paper`` is the paper's Appendix A list.
 """
 
@@ -35,9 +36,18 @@ class LexiconError(ValueError):
     """A lexicon file that cannot be used; the message names the file and the problem."""
 
 
+def fold_case(text: str) -> str:
+    """Lower-case ``text`` character by character, keeping its length: a character whose lower case is longer (such
+    as "İ") stays as it is, and Σ always becomes σ (``str.lower`` picks ς by context)."""
+    low = text.lower()
+    if len(low) == len(text) and "\u03a3" not in text:
+        return low
+    return "".join(low1 if len(low1 := c.lower()) == 1 else c for c in text)
+
+
 def normalize_gram(gram: str) -> str:
-    """Canonical form of a gram: lower case, ’ → ', whitespace runs → one space, stripped."""
-    return _WHITESPACE.sub(" ", gram.translate(APOSTROPHES).lower()).strip()
+    """Canonical form of a gram: lower case (:func:`fold_case`), ’ → ', whitespace runs → one space, stripped."""
+    return _WHITESPACE.sub(" ", fold_case(gram.translate(APOSTROPHES))).strip()
 
 
 @dataclass(frozen=True)

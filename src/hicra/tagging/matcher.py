@@ -2,40 +2,68 @@
 
 Matching semantics (the contract the tagger and its tests rely on):
 
-* case-insensitive; ’ ‘ ʼ and ' are the same character;
-* any run of whitespace (spaces, tabs, newlines) in the text matches one space in a gram;
+* case-insensitive: each character is compared lower-cased (when its lower case is one character, as for every
+  character a gram can use in practice); ’ ‘ ʼ and ' are the same character;
+* any run of whitespace (``str.isspace``: spaces, tabs, newlines, NBSP, ...) in the text matches one space in a gram;
 * a gram matches only on word boundaries: if its first (last) character is a word character (alphanumeric or
-  ``_``), the text character before (after) the occurrence must not be one — "so" never matches inside "also";
+  ``_``), the text character before (after) the occurrence must not be one — "so" never matches inside "also".
+  Boundaries are judged on the compared characters, so ʼ (a letter to Unicode) counts as an apostrophe there too;
 * overlapping and nested occurrences are all reported (the tagger takes their union).
 
 One Aho–Corasick automaton (pyahocorasick) finds every gram in one pass over a normalised copy of the text whose
-characters map back to the original offsets.
+characters map back to the original offsets; normalisation and the boundary checks are vectorised with numpy.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 import ahocorasick
 import numpy as np
 
-from hicra.lexicon import APOSTROPHES, Lexicon
+from hicra.lexicon import APOSTROPHES, Lexicon, fold_case
 
 _SPACE = ord(" ")
-WHITESPACE_CHAR = re.compile(r"\s")
+_APOSTROPHE_VARIANTS = tuple(chr(c) for c in APOSTROPHES)
+_SEPARATOR = "\x00"  # joins texts of a batch; no gram may contain it
+WHITESPACE_CHAR = re.compile(r"\s")  # the same characters as str.isspace
 
 
 def is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-def _lower_same_length(text: str) -> str:
-    low = text.lower()
-    if len(low) == len(text):
-        return low
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)  # keep offsets for chars like "İ"
+@lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """``(whitespace, word)`` lookup tables over the BMP (no whitespace lies above U+3000)."""
+    chars = [chr(c) for c in range(0x10000)]
+    space = np.fromiter((c.isspace() for c in chars), dtype=bool, count=len(chars))
+    word = np.fromiter((is_word_char(c) for c in chars), dtype=bool, count=len(chars))
+    return space, word
+
+
+def _is_word(codes: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`is_word_char` over UTF-32 code points."""
+    word = _tables()[1][np.minimum(codes, 0xFFFF)]
+    astral = codes > 0xFFFF
+    if astral.any():
+        word[astral] = [is_word_char(chr(c)) for c in codes[astral].tolist()]
+    return word
+
+
+def _folded_codes(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-32 code points of the case-folded text with apostrophes unified and whitespace turned into spaces, and the
+    original text's whitespace mask."""
+    low = fold_case(text)
+    for apostrophe in _APOSTROPHE_VARIANTS:
+        if apostrophe in low:
+            low = low.replace(apostrophe, "'")
+    codes = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32)
+    space = _tables()[0][np.minimum(codes, 0xFFFF)]
+    return np.where(space, np.uint32(_SPACE), codes), space
 
 
 def normalize_text(text: str) -> tuple[str, np.ndarray]:
@@ -43,12 +71,9 @@ def normalize_text(text: str) -> tuple[str, np.ndarray]:
 
     Lower-cases, unifies apostrophes, turns every whitespace character into a space and collapses space runs.
     """
-    low = WHITESPACE_CHAR.sub(" ", _lower_same_length(text).translate(APOSTROPHES))
-    codes = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32)
-    space = codes == _SPACE
+    codes, space = _folded_codes(text)
     keep = ~(space & np.concatenate(([False], space[:-1])))
-    index = np.flatnonzero(keep)
-    return codes[keep].tobytes().decode("utf-32-le"), index
+    return codes[keep].tobytes().decode("utf-32-le"), np.flatnonzero(keep)
 
 
 @dataclass(frozen=True)
@@ -60,6 +85,15 @@ class Occurrence:
     gram: str
 
 
+class Matches(NamedTuple):
+    """All occurrences in one text as arrays (ordered by end), plus the text's whitespace mask."""
+
+    starts: np.ndarray  # [K] int64 original character offsets
+    ends: np.ndarray  # [K] int64 (exclusive)
+    grams: np.ndarray  # [K] int64 index into GramMatcher.grams
+    whitespace: np.ndarray  # [len(text)] bool, str.isspace of each character
+
+
 class GramMatcher:
     """Finds all Strategic-Gram occurrences in texts (see module docstring for the semantics)."""
 
@@ -67,21 +101,36 @@ class GramMatcher:
         if not lexicon.grams:
             raise ValueError(f"lexicon {lexicon.name!r} has no grams")
         self.lexicon = lexicon
+        self.grams: tuple[str, ...] = tuple(lexicon.grams)
         self._automaton = ahocorasick.Automaton()
-        for gram in lexicon.grams:
-            self._automaton.add_word(gram, (len(gram), gram, is_word_char(gram[0]), is_word_char(gram[-1])))
+        for i, gram in enumerate(self.grams):
+            if _SEPARATOR in gram or gram != gram.strip() or not gram:
+                raise ValueError(f"gram {gram!r} is not normalised (see hicra.lexicon.normalize_gram)")
+            self._automaton.add_word(gram, i)
         self._automaton.make_automaton()
+        self._length = np.array([len(g) for g in self.grams], dtype=np.int64)
+        self._word_first = np.array([is_word_char(g[0]) for g in self.grams], dtype=bool)
+        self._word_last = np.array([is_word_char(g[-1]) for g in self.grams], dtype=bool)
+
+    def match(self, text: str) -> Matches:
+        """All occurrences in ``text`` as arrays (one automaton pass; boundaries checked vectorised)."""
+        codes, space = _folded_codes(text)
+        keep = ~(space & np.concatenate(([False], space[:-1])))
+        norm_codes = codes[keep]
+        hits = list(self._automaton.iter(norm_codes.tobytes().decode("utf-32-le")))
+        if not hits:
+            empty = np.zeros(0, dtype=np.int64)
+            return Matches(empty, empty, empty, space)
+        last, gram = np.array(hits, dtype=np.int64).T
+        first = last - self._length[gram] + 1
+        # word boundaries: NUL-padded so the text's edges count as non-word characters
+        padded = np.concatenate(([0], norm_codes, [0]))
+        ok = ~(self._word_first[gram] & _is_word(padded[first])) & ~(self._word_last[gram] & _is_word(padded[last + 2]))
+        index = np.flatnonzero(keep)
+        return Matches(index[first[ok]], index[last[ok]] + 1, gram[ok], space)
 
     def find(self, text: str) -> list[Occurrence]:
         """All occurrences in ``text``, ordered by end position, as original-text character offsets."""
-        norm, index = normalize_text(text)
-        n = len(norm)
-        found = []
-        for last, (length, gram, word_start, word_end) in self._automaton.iter(norm):
-            first = last - length + 1
-            if word_start and first > 0 and is_word_char(norm[first - 1]):
-                continue
-            if word_end and last + 1 < n and is_word_char(norm[last + 1]):
-                continue
-            found.append(Occurrence(int(index[first]), int(index[last]) + 1, gram))
-        return found
+        m = self.match(text)
+        grams = self.grams
+        return [Occurrence(a, b, grams[g]) for a, b, g in zip(m.starts.tolist(), m.ends.tolist(), m.grams.tolist())]

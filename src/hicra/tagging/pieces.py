@@ -37,6 +37,14 @@ def _byte_level_inverse() -> dict[str, int]:
     return table
 
 
+def _is_blank(piece: bytes) -> bool:
+    """Non-empty and whitespace only (partial UTF-8 characters are not blank)."""
+    try:
+        return bool(piece) and piece.decode("utf-8").isspace()
+    except UnicodeDecodeError:
+        return False
+
+
 def _decoder_type(tokenizer) -> str:
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is None:
@@ -48,7 +56,9 @@ def _decoder_type(tokenizer) -> str:
 
 
 class TokenPieces:
-    """Per-id surface bytes (``pieces``) and their lengths (``lengths``, int64 numpy) for one tokenizer."""
+    """Per-id surface bytes (``pieces``), their lengths (``lengths``, int64 numpy) and ``blank`` (bool numpy: the
+    piece is whitespace only, e.g. SentencePiece's ``▁``, so the token can never be a planning token) for one
+    tokenizer."""
 
     def __init__(self, tokenizer):
         vocab_size = max(len(tokenizer), max(tokenizer.get_vocab().values()) + 1)
@@ -63,6 +73,7 @@ class TokenPieces:
             pieces = self._anchored_pieces(tokenizer, tokens, special)
         self.pieces: list[bytes] = pieces
         self.lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
+        self.blank = np.fromiter((_is_blank(p) for p in pieces), dtype=bool, count=len(pieces))
 
     @staticmethod
     def _anchored_pieces(tokenizer, tokens: list[str | None], special: set[int]) -> list[bytes]:

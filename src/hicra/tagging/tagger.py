@@ -2,11 +2,15 @@
 characters lies inside a Strategic-Gram occurrence; every other token is an *execution token*.
 
 Two entry points, both vectorised over a batch (texts are joined with a NUL separator, matched in one automaton pass,
-and mapped back to tokens with cumulative sums):
+and mapped back to tokens with cumulative sums; no Python work per token):
 
 * :meth:`PlanningTagger.tag_ids` — the trainer's path: the exact completion ids; the text is rebuilt from the ids'
-  surface bytes (:class:`~hicra.tagging.pieces.TokenPieces`), so the mask aligns 1:1 with the optimised ids.
-* :meth:`PlanningTagger.tag_texts` — for raw texts: the tokenizer's own character offsets into the given text.
+  surface bytes (:class:`~hicra.tagging.pieces.TokenPieces`), so the mask aligns 1:1 with the optimised ids. A token
+  holding part of a multi-byte character owns that whole character (as Hugging Face offsets do); bytes that are not
+  valid UTF-8 (e.g. a sampled half character) become one U+FFFD each.
+* :meth:`PlanningTagger.tag_texts` — for raw texts: the tokenizer's own character offsets into the given text. A
+  token whose surface is whitespace only (SentencePiece's ``▁``, whose offsets may point at the next character) is
+  never a planning token, as in ``tag_ids``.
 
 Gram matching semantics are those of :mod:`hicra.tagging.matcher`.
 """
@@ -14,15 +18,16 @@ Gram matching semantics are those of :mod:`hicra.tagging.matcher`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Sequence
 
 import numpy as np
 
 from hicra.lexicon import Lexicon
-from hicra.tagging.matcher import WHITESPACE_CHAR, GramMatcher, Occurrence
+from hicra.tagging.matcher import _SEPARATOR, GramMatcher, Matches, Occurrence
 from hicra.tagging.pieces import TokenPieces
 
-_SEPARATOR = "\x00"
+_EMPTY_OFFSETS = np.zeros((0, 2), dtype=np.int64)
 
 
 @dataclass
@@ -37,8 +42,33 @@ class TaggedText:
 
     @property
     def tokens(self) -> list[str]:
-        """Surface string of each token (may be empty for special tokens or split characters)."""
+        """Surface string of each token (empty for special tokens; a split character appears in each part)."""
         return [self.text[a:b] for a, b in self.offsets.tolist()]
+
+
+@dataclass
+class _Batch:
+    """A batch as one NUL-joined text: text k is ``joined[starts[k]:starts[k + 1] - 1]``; token offsets index
+    ``joined``; ``counts[k]`` tokens belong to text k."""
+
+    joined: str
+    starts: np.ndarray  # [K + 1] int64
+    ids: np.ndarray  # [N] int64
+    offsets: np.ndarray  # [N, 2] int64
+    counts: np.ndarray  # [K] int64
+
+
+def _decode_lossy(blob: bytes) -> tuple[str, np.ndarray]:
+    """Decode invalid UTF-8 with each bad byte as one U+FFFD; also return which bytes start a character."""
+    text = blob.decode("utf-8", errors="surrogateescape")
+    codes = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32).copy()
+    escaped = (codes >= 0xDC80) & (codes <= 0xDCFF)
+    n_bytes = 1 + (codes >= 0x80).astype(np.int64) + (codes >= 0x800) + (codes >= 0x10000)
+    n_bytes[escaped] = 1
+    char_start = np.zeros(len(blob), dtype=bool)
+    char_start[np.cumsum(n_bytes) - n_bytes] = True
+    codes[escaped] = 0xFFFD
+    return codes.tobytes().decode("utf-32-le"), char_start
 
 
 class PlanningTagger:
@@ -49,11 +79,15 @@ class PlanningTagger:
         self.tokenizer = tokenizer
         self.matcher = GramMatcher(lexicon)
         self._pieces: TokenPieces | None = None
+        self._joinable: list[bytes] = []  # pieces plus the separator b"\0" as id len(pieces)
+        self._joinable_lengths = np.zeros(0, dtype=np.int64)
 
     @property
     def pieces(self) -> TokenPieces:
         if self._pieces is None:
             self._pieces = TokenPieces(self.tokenizer)
+            self._joinable = self._pieces.pieces + [_SEPARATOR.encode()]
+            self._joinable_lengths = np.append(self._pieces.lengths, 1)
         return self._pieces
 
     # ----------------------------------------------------------------------------------------------- entry points
@@ -61,77 +95,92 @@ class PlanningTagger:
         """Tokenise ``texts`` (no special tokens) and tag each token, with offsets into the given texts."""
         if not getattr(self.tokenizer, "is_fast", False):
             raise TypeError("tag_texts needs a fast (Rust) tokenizer for character offsets; use tag_ids instead")
-        enc = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
-        offsets = [np.asarray(o, dtype=np.int64).reshape(-1, 2) for o in enc["offset_mapping"]]
-        return self._tag(list(texts), enc["input_ids"], offsets)
+        texts = list(texts)
+        if not texts:
+            return []
+        enc = self.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+        starts = np.cumsum([0] + [len(t) + 1 for t in texts])
+        offsets = [np.asarray(o, dtype=np.int64).reshape(-1, 2) + s for o, s in zip(enc["offset_mapping"], starts)]
+        ids = np.fromiter(chain.from_iterable(enc["input_ids"]), dtype=np.int64)
+        batch = _Batch(_SEPARATOR.join(texts), starts, ids, np.concatenate(offsets),
+                       np.array([len(x) for x in enc["input_ids"]], dtype=np.int64))
+        matches, planning = self._label(batch)
+        planning &= ~self.pieces.blank[ids]
+        return self._split(batch, matches, planning)
 
     def tag_ids(self, sequences: Sequence[Sequence[int]]) -> list[TaggedText]:
         """Tag exact token-id sequences (e.g. sampled completions); the text is decoded from the ids' bytes."""
-        pieces, lengths = self.pieces.pieces, self.pieces.lengths
-        ids = [np.asarray(s, dtype=np.int64) for s in sequences]
-        blobs = [b"".join([pieces[i] for i in s.tolist()]) for s in ids]
-        texts, offsets = [], []
-        for blob, s in zip(blobs, ids):
-            byte_ends = np.cumsum(lengths[s])
-            try:
-                text = blob.decode("utf-8")
-                starts_char = np.frombuffer(blob, dtype=np.uint8) & 0xC0 != 0x80
-                char_at = np.concatenate(([0], np.cumsum(starts_char)))  # char index of each byte boundary
-                ends = char_at[byte_ends]
-            except UnicodeDecodeError:  # invalid UTF-8 (e.g. a sampled half character): decode token by token
-                text, ends = self._decode_incrementally([pieces[i] for i in s.tolist()])
-            starts = np.concatenate(([0], ends[:-1])) if len(ends) else ends
-            texts.append(text)
-            offsets.append(np.stack([starts, ends], axis=1).astype(np.int64) if len(ends) else np.zeros((0, 2), np.int64))
-        return self._tag(texts, [s.tolist() for s in ids], offsets)
+        batch = self._decode(sequences)
+        matches, planning = self._label(batch)
+        return self._split(batch, matches, planning)
 
     def planning_masks(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
-        """Only the [T] bool planning mask of each id sequence."""
-        return [t.planning for t in self.tag_ids(sequences)]
+        """Only the [T] bool planning mask of each id sequence (as :meth:`tag_ids`, without building spans)."""
+        batch = self._decode(sequences)
+        planning = self._label(batch)[1]
+        return np.split(planning, np.cumsum(batch.counts)[:-1]) if len(batch.counts) else []
 
     # ------------------------------------------------------------------------------------------------ internals
-    @staticmethod
-    def _decode_incrementally(token_bytes: list[bytes]) -> tuple[str, np.ndarray]:
-        import codecs
+    def _decode(self, sequences: Sequence[Sequence[int]]) -> _Batch:
+        """Rebuild the NUL-joined text of id sequences from the ids' surface bytes, with per-token char offsets."""
+        separator = len(self.pieces.pieces)
+        seqs = [np.asarray(s, dtype=np.int64).reshape(-1) for s in sequences]
+        counts = np.array([len(s) for s in seqs], dtype=np.int64)
+        ids = np.concatenate(seqs) if seqs else np.zeros(0, dtype=np.int64)
+        if len(ids) and (ids.min() < 0 or ids.max() >= separator):
+            raise ValueError(f"token id out of the tokenizer's range 0..{separator - 1}")
+        ends_at = np.cumsum(counts)
+        with_sep = np.insert(ids, ends_at, separator)  # each sequence followed by a NUL
+        sep_pos = ends_at + np.arange(len(counts))
+        blob = b"".join([self._joinable[i] for i in with_sep.tolist()])
+        lengths = self._joinable_lengths[with_sep]
+        byte_ends = np.cumsum(lengths)
+        byte_starts = byte_ends - lengths
+        try:
+            joined = blob.decode("utf-8")
+            char_start = (np.frombuffer(blob, dtype=np.uint8) & 0xC0) != 0x80
+        except UnicodeDecodeError:
+            joined, char_start = _decode_lossy(blob)
+        chars_before = np.concatenate(([0], np.cumsum(char_start)))  # characters started before byte k
+        ends = chars_before[byte_ends]
+        # a token that starts inside a multi-byte character also owns that character
+        mid = np.zeros(len(lengths), dtype=bool)
+        nonempty = lengths > 0
+        mid[nonempty] = ~char_start[byte_starts[nonempty]]
+        offsets = np.stack([chars_before[byte_starts] - mid, ends], axis=1)
+        keep = np.ones(len(with_sep), dtype=bool)
+        keep[sep_pos] = False
+        starts = np.concatenate(([0], ends[sep_pos]))
+        return _Batch(joined, starts, ids, offsets[keep], counts)
 
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        chunks, ends, n = [], [], 0
-        for b in token_bytes:
-            chunk = decoder.decode(b)
-            chunks.append(chunk)
-            n += len(chunk)
-            ends.append(n)
-        tail = decoder.decode(b"", final=True)
-        if tail:
-            chunks.append(tail)
-            ends[-1] += len(tail)
-        return "".join(chunks), np.asarray(ends, dtype=np.int64)
+    def _label(self, batch: _Batch) -> tuple[Matches, np.ndarray]:
+        """Occurrences in the joined text and the [N] planning mask (union of occurrences, whitespace excluded)."""
+        matches = self.matcher.match(batch.joined)
+        if not len(matches.starts) or not len(batch.offsets):
+            return matches, np.zeros(len(batch.offsets), dtype=bool)
+        size = len(batch.joined) + 1
+        delta = np.bincount(matches.starts, minlength=size) - np.bincount(matches.ends, minlength=size)
+        covered = (np.cumsum(delta[:-1]) > 0) & ~matches.whitespace
+        counted = np.concatenate(([0], np.cumsum(covered)))
+        off = np.clip(batch.offsets, 0, len(batch.joined))
+        return matches, counted[off[:, 1]] > counted[off[:, 0]]
 
-    def _tag(self, texts: list[str], token_ids: list[list[int]], offsets: list[np.ndarray]) -> list[TaggedText]:
-        if any(_SEPARATOR in t for t in texts):
-            texts = [t.replace(_SEPARATOR, " ") for t in texts]  # NUL never matches a gram; keeps offsets
-        text_starts = np.cumsum([0] + [len(t) + 1 for t in texts])
-        joined = _SEPARATOR.join(texts)
-        occurrences = self.matcher.find(joined)
-
-        # coverage[c] > 0 iff character c lies inside some occurrence (union of overlapping occurrences)
-        delta = np.zeros(len(joined) + 1, dtype=np.int64)
-        if occurrences:
-            np.add.at(delta, np.fromiter((o.start for o in occurrences), np.int64), 1)
-            np.add.at(delta, np.fromiter((o.end for o in occurrences), np.int64), -1)
-        inside = np.cumsum(delta[:-1]) > 0
-        if inside.any():  # only non-whitespace characters make a token a planning token
-            spaced = WHITESPACE_CHAR.sub(" ", joined)
-            inside &= np.frombuffer(spaced.encode("utf-32-le"), dtype=np.uint32) != ord(" ")
-        counted = np.concatenate(([0], np.cumsum(inside)))
-
-        spans_of: list[list[Occurrence]] = [[] for _ in texts]
-        owners = np.searchsorted(text_starts, [o.start for o in occurrences], side="right") - 1
-        for o, k in zip(occurrences, owners.tolist()):
-            spans_of[k].append(Occurrence(o.start - int(text_starts[k]), o.end - int(text_starts[k]), o.gram))
-        results = []
-        for k, (text, ids, off) in enumerate(zip(texts, token_ids, offsets)):
-            base = text_starts[k]
-            planning = (counted[off[:, 1] + base] - counted[off[:, 0] + base]) > 0 if len(off) else np.zeros(0, bool)
-            results.append(TaggedText(text, list(ids), off, planning, spans_of[k]))
-        return results
+    def _split(self, batch: _Batch, matches: Matches, planning: np.ndarray) -> list[TaggedText]:
+        """Per-text :class:`TaggedText` objects with offsets and spans relative to each text."""
+        starts = batch.starts
+        spans: list[list[Occurrence]] = [[] for _ in batch.counts]
+        if len(matches.starts):
+            owners = np.searchsorted(starts, matches.starts, side="right") - 1
+            grams = self.matcher.grams
+            for a, b, g, k in zip((matches.starts - starts[owners]).tolist(), (matches.ends - starts[owners]).tolist(),
+                                  matches.grams.tolist(), owners.tolist()):
+                spans[k].append(Occurrence(a, b, grams[g]))
+        bounds = np.concatenate(([0], np.cumsum(batch.counts))).tolist()
+        starts_list = starts.tolist()
+        out = []
+        for k in range(len(batch.counts)):
+            a, b = bounds[k], bounds[k + 1]
+            s = starts_list[k]
+            out.append(TaggedText(batch.joined[s:starts_list[k + 1] - 1], batch.ids[a:b].tolist(),
+                                  batch.offsets[a:b] - s if b > a else _EMPTY_OFFSETS.copy(), planning[a:b], spans[k]))
+        return out
