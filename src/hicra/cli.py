@@ -10,6 +10,7 @@ import sys
 COMMAND_MODULES = (
     "hicra.tagging.cli",
     "hicra.mining.cli",
+    "hicra.analysis.cli",
 )
 
 DESCRIPTION = """\
