@@ -37,26 +37,28 @@ _ANSWER_IS_RE = re.compile(r"(?:final answer|the answer)\s*(?:is|:)\s*:?\s*(.+?)
                            re.IGNORECASE)
 _HASHES_RE = re.compile(r"^\s*####\s*(.+?)\s*$", re.MULTILINE)
 _INT_RE = re.compile(r"[+-]?\d+")
-_DEC_RE = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)")
+_DEC_RE = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+_SCI_RE = re.compile(r"([+-]?(?:\d+\.\d*|\.\d+|\d+))[eE]([+-]?\d+)")
+_NUMBER_WORDS_RE = re.compile(r"([+-]?[\d,]*\.?\d+)\s+[A-Za-z]{2,}(?:\s+[A-Za-z]{2,})*")
+_LETTER_RE = re.compile(r"[A-Za-z]")
 
 
-def _braced(text: str, start: int) -> tuple[str, int] | None:
-    """The content of the ``{...}`` group opening at ``text[start]`` (nested braces, ``\\{`` escapes) and its end."""
-    depth = 0
-    i = start
+def _closing_braces(text: str) -> dict[int, int]:
+    """Position of the matching ``}`` for every ``{`` that is closed (one linear pass; ``\\{`` is not a brace)."""
+    stack: list[int] = []
+    pairs: dict[int, int] = {}
+    i = 0
     while i < len(text):
         c = text[i]
         if c == "\\":
             i += 2
             continue
         if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start + 1:i], i + 1
+            stack.append(i)
+        elif c == "}" and stack:
+            pairs[stack.pop()] = i
         i += 1
-    return None
+    return pairs
 
 
 def extract_boxed(text: str, fallbacks: bool = True) -> str | None:
@@ -69,14 +71,15 @@ def extract_boxed(text: str, fallbacks: bool = True) -> str | None:
     if not isinstance(text, str):
         return None
     found: str | None = None
+    closing: dict[int, int] | None = None
     for m in _BOX_RE.finditer(text):
         j = m.end()
         if j < len(text) and text[j] == "{":
-            group = _braced(text, j)
-            if group is not None:
-                found = group[0]
+            closing = _closing_braces(text) if closing is None else closing
+            if j in closing:
+                found = text[j + 1:closing[j]]
         elif j < len(text) and m.group(0).endswith(" "):
-            token = re.match(r"[^\s$]+", text[j:])
+            token = re.match(r"[^\s$]+", text[j:j + 200])
             if token:
                 found = token.group(0)
     if found is None and fallbacks:
@@ -99,7 +102,30 @@ def normalize(answer: str) -> str:
     """A light canonical string form (spaces, ``\\left``/``\\right``, ``\\dfrac``, trailing period removed)."""
     s = _SPACES.sub("", answer)
     s = _DROP.sub("", s).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
-    return s.rstrip(".").replace("{,}", "")
+    s = s.rstrip(".").replace("{,}", "")
+    if s.startswith("(") and s.endswith(")") and "," not in s and _closing_parens(s) == len(s) - 1:
+        s = s[1:-1]  # (x) = x; with a comma it would be a tuple or an interval
+    return s
+
+
+def _closing_parens(s: str) -> int:
+    """Index of the ``)`` that closes the ``(`` at ``s[0]`` (-1 if none)."""
+    depth = 0
+    for i, c in enumerate(s):
+        depth += (c == "(") - (c == ")")
+        if depth == 0:
+            return i
+    return -1
+
+
+def _small_number(text: str) -> Fraction | None:
+    """``text`` as an exact number if it is a short plain decimal (bounded size: no huge powers of ten)."""
+    if len(text) > 60 or not _DEC_RE.fullmatch(text):
+        return None
+    mantissa, _, exponent = text.lower().partition("e")
+    if exponent and abs(int(exponent)) > 300:
+        return None
+    return Fraction(text)
 
 
 def quick_verdict(answer: str, reference: str) -> bool | None:
@@ -107,27 +133,77 @@ def quick_verdict(answer: str, reference: str) -> bool | None:
     a, r = normalize(answer), normalize(reference)
     if a == r and a:
         return True
-    if _DEC_RE.fullmatch(a) and _DEC_RE.fullmatch(r):
-        if Fraction(a) == Fraction(r):
+    if len(answer) < 100 and _NUMBER_WORDS_RE.fullmatch(answer.strip()) and not _LETTER_RE.search(r):
+        a = normalize(answer.split()[0])
+    x, y = _small_number(a), _small_number(r)
+    if x is not None and y is not None:
+        if x == y:
             return True
         if _INT_RE.fullmatch(a) and _INT_RE.fullmatch(r):
             return False  # two different integers; decimals go on to math-verify's tolerant comparison
     return None
 
 
+def prepare(answer: str, reference: str) -> tuple[str, str]:
+    """Forms math-verify reads as intended: ``4.5e33`` → ``4.5\\times10^{33}`` (else read as 4.5·e·33), and
+    "18 dollars" → "18" when the reference is a plain number (units in ``\\text{}`` math-verify drops itself)."""
+    if len(answer) < 100 and _NUMBER_WORDS_RE.fullmatch(answer) and not _LETTER_RE.search(reference):
+        answer = answer.split()[0]
+    answer, reference = (_SCI_RE.sub(r"\1\\times10^{\2}", x) if _SCI_RE.fullmatch(x) else x
+                         for x in (answer, reference))
+    return answer, reference
+
+
+_CACHE_LIMIT = 50_000
+_PARSED: dict[str, list] = {}  # per process: references repeat once per sample, answers across samples
+_VERDICTS: dict[tuple[str, str], bool] = {}
+
+
+def _parse(text: str, inner_timeout: int | None) -> list:
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse
+
+    if text not in _PARSED:
+        if len(_PARSED) >= _CACHE_LIMIT:
+            _PARSED.clear()
+        configs = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
+        _PARSED[text] = parse(f"${text}$", configs, parsing_timeout=inner_timeout)  # type: ignore[arg-type]
+    return _PARSED[text]
+
+
+def _clearly_different(gold: list, pred: list) -> bool:
+    """True when every parsed gold/pred expression pair is a plain expression in different free symbols.
+
+    math-verify compares variables strictly, so such pairs are never equal, but it would still spend up to its
+    timeout simplifying ``gold - pred`` (e.g. a symbolic formula against a number). Relations, sets, tuples,
+    intervals and matrices are left to math-verify.
+    """
+    from sympy import Expr
+
+    def names(x: object) -> frozenset[str] | None:
+        if not isinstance(x, Expr) or x.is_Relational:
+            return None
+        return frozenset(str(s) for s in x.free_symbols)
+
+    exprs = [(names(g), names(p)) for g in gold for p in pred if not isinstance(g, str) and not isinstance(p, str)]
+    return bool(exprs) and all(a is not None and b is not None and a != b for a, b in exprs)
+
+
 def verify_answer(answer: str, reference: str, inner_timeout: int | None = None) -> bool:
     """math-verify equivalence of an extracted answer and a reference (both LaTeX without ``$``), in this process.
 
     No hard time limit: call it only where a hang is acceptable, or through :func:`grade`/:func:`grade_many`.
+    Parses and verdicts are memoised per process (bounded).
     """
-    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+    from math_verify import verify
 
-    configs = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
-    gold = parse(f"${reference}$", configs, parsing_timeout=inner_timeout)  # type: ignore[arg-type]
-    pred = parse(f"${answer}$", configs, parsing_timeout=inner_timeout)  # type: ignore[arg-type]
-    if not gold or not pred:
-        return False
-    return bool(verify(gold, pred, timeout_seconds=inner_timeout))
+    key = prepare(answer, reference)
+    if key not in _VERDICTS:
+        gold, pred = _parse(key[1], inner_timeout), _parse(key[0], inner_timeout)
+        if len(_VERDICTS) >= _CACHE_LIMIT:
+            _VERDICTS.clear()
+        _VERDICTS[key] = bool(gold and pred and not _clearly_different(gold, pred)
+                              and verify(gold, pred, timeout_seconds=inner_timeout))
+    return _VERDICTS[key]
 
 
 def _serve() -> None:
@@ -218,10 +294,11 @@ class GradingPool:
         with self.lock:
             remaining = len(items)
             while remaining:
-                for w in self.workers:
-                    while w.ready and pending and len(w.inflight) < self.depth:
-                        i = pending.popleft()
-                        w.send(i, items[i][0], items[i][1], inner)
+                for level in range(1, self.depth + 1):  # spread work: one item per worker before queueing a second
+                    for w in self.workers:
+                        if w.ready and pending and len(w.inflight) < level:
+                            i = pending.popleft()
+                            w.send(i, items[i][0], items[i][1], inner)
                 now = time.monotonic()
                 waits = [w.head_start + timeout - now for w in self.workers if w.inflight]
                 ready, _, _ = select.select([w.fd for w in self.workers], [], [], max(0.0, min(waits, default=1.0)))
