@@ -22,6 +22,13 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _line_of_record(path: str, index: int) -> int:
+    """1-based line number of the ``index``-th non-blank line (the record ``read_jsonl`` yielded)."""
+    with open(path, encoding="utf-8") as f:
+        nonblank = (n for n, line in enumerate(f, 1) if line.strip())
+        return next(n for k, n in enumerate(nonblank) if k == index)
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -32,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
 
     lexicon = load_lexicon(args.lexicon)
     rows = list(read_jsonl(args.input, required=(args.field,)))
-    for lineno, row in enumerate(rows, 1):
+    for k, row in enumerate(rows):
         if not isinstance(row[args.field], str):
-            raise RecordError(f"{args.input}: record {lineno}: field {args.field!r} is not a string")
+            raise RecordError(f"{args.input}:{_line_of_record(args.input, k)}: field {args.field!r} is not a string")
     tagger = PlanningTagger(lexicon, load_tokenizer(args.tokenizer))
     tagged = []
     for i in tqdm(range(0, len(rows), args.batch_size), desc="tagging", unit="batch", disable=len(rows) < 1000):

@@ -15,15 +15,27 @@ border-radius:6px;padding:1em;margin:1em 0;line-height:1.5}
 
 
 def render_trace(tagged: TaggedText) -> str:
-    """One text as HTML; runs of planning tokens are wrapped in ``<span class="plan">``."""
-    out, pos = [], 0
+    """One text as HTML; each run of adjacent planning tokens is wrapped in one ``<span class="plan">``."""
+    out, pos, run = [], 0, False
     for (a, b), planning in zip(tagged.offsets.tolist(), tagged.planning.tolist()):
-        if a > pos:
-            out.append(html.escape(tagged.text[pos:a]))
-        a = max(a, pos)
-        piece = html.escape(tagged.text[a:b])
-        out.append(f'<span class="plan">{piece}</span>' if planning and piece else piece)
-        pos = max(pos, b)
+        a = max(a, pos)  # split characters appear in the offsets of each of their tokens: print them once
+        if b <= a:
+            continue
+        if run and (a > pos or not planning):
+            out.append("</span>")
+            run = False
+        piece = tagged.text[a:b]
+        if planning and not run:  # a run starts at its first non-whitespace character
+            lead = len(piece) - len(piece.lstrip())
+            a, piece = a + lead, piece[lead:]
+        out.append(html.escape(tagged.text[pos:a]))
+        if planning and not run:
+            out.append('<span class="plan">')
+            run = True
+        out.append(html.escape(piece))
+        pos = b
+    if run:
+        out.append("</span>")
     out.append(html.escape(tagged.text[pos:]))
     return f'<div class="trace">{"".join(out)}</div>'
 
