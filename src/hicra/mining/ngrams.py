@@ -85,6 +85,12 @@ class Candidates:
         return self.count / np.maximum(self.df, 1)
 
 
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    """``np.unique(x)`` by sorting (numpy's default hash-based unique is far slower on millions of int64)."""
+    x = np.sort(x)
+    return x[np.concatenate(([True], x[1:] != x[:-1]))] if len(x) else x
+
+
 def _encode(texts: list[str], cfg: MineConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Word ids (breaks = -1) of the concatenated corpus, document of each position, break mask, vocabulary."""
     vocab: dict[str, int] = {BREAK: 0}
@@ -131,7 +137,7 @@ def count_ngrams(texts: list[str], cfg: MineConfig) -> Candidates:
         gid = level_ids[pos]
         total = np.bincount(gid)
         n_grams = len(total)
-        pairs = np.unique(gid * np.int64(n_docs) + doc[pos])
+        pairs = _sorted_unique(gid * np.int64(n_docs) + doc[pos])
         pair_gram, pair_doc = pairs // n_docs, pairs % n_docs
         df = np.bincount(pair_gram, minlength=n_grams)
         frequent = (df >= min_docs) & (df <= max_docs)
@@ -142,7 +148,10 @@ def count_ngrams(texts: list[str], cfg: MineConfig) -> Candidates:
         keep = np.flatnonzero(sparse_ok)
         if not len(keep):
             continue
-        first = pos[np.unique(gid, return_index=True)[1]]  # first position of each gram
+        at_kept = np.flatnonzero(sparse_ok[gid])
+        first = np.zeros(n_grams, dtype=np.int64)
+        kept_ids, first_at = np.unique(gid[at_kept], return_index=True)
+        first[kept_ids] = pos[at_kept[first_at]]  # first position of each kept gram
         starts = np.searchsorted(pair_gram, keep)
         ends = np.searchsorted(pair_gram, keep, side="right")
         for g, a, b in zip(keep.tolist(), starts.tolist(), ends.tolist()):
