@@ -2,7 +2,8 @@
 
 The analysis needs only ``step``, ``prompt_id``, ``completion`` and ``reward`` (see :mod:`hicra.records`); the
 optional per-token fields ``completion_ids``, ``logprobs``, ``entropies`` are used when present and must then
-have one value per completion token. ``planning`` is ignored: masks are recomputed with the chosen lexicon.
+have one value per completion token (``null`` entries count as unscored tokens). ``planning`` is ignored: masks are
+recomputed with the chosen lexicon.
 """
 
 from __future__ import annotations
