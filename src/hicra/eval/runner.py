@@ -1,0 +1,213 @@
+"""``hicra eval``: generate, cache, grade and tabulate Pass@1 on the benchmarks of arXiv 2509.03646 (Table 1).
+
+Protocol (§4.1): the chat-templated problem plus "Please reason step by step, and put your final answer within
+\\boxed{}."; temperature 0.6, top-p 0.95; ``--samples auto`` draws 32 samples per problem for AIME24/25, 4 for AMC23
+and 1 elsewhere; Pass@1 = mean per-problem accuracy (± standard error over problems).
+
+Output directory::
+
+    settings.json                 generation settings; a rerun with different ones is refused (use a new --output)
+    generations/BENCH.jsonl       one completion per line, keyed by (problem_id, sample); appended per batch, so a
+                                  rerun resumes after a crash and never duplicates a key
+    graded/BENCH.jsonl            answer, reference and verdict of every completion (rewritten on each run)
+    results.json / .csv / .md     per-benchmark Pass@1 ± s.e., samples, problems, no-answer and truncation rates
+
+Deviations from the paper: the maximum response length defaults to 4096 new tokens (set ``--max-tokens``); with
+``--limit N`` only the first N problems of each benchmark are evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from hicra.config import option
+from hicra.eval.benchmarks import BENCHMARKS, PAPER_BENCHMARKS, Problem, get_benchmark, load_problems
+from hicra.eval.prompts import DEFAULT_INSTRUCTION
+from hicra.records import RecordError
+
+GENERATION_FIELDS = ("model", "temperature", "top_p", "max_tokens", "instruction", "chat_template", "system_prompt",
+                     "source")
+
+
+@dataclass
+class EvalConfig:
+    """Options of ``hicra eval`` (defaults → ``--config FILE`` → flags)."""
+
+    model: str = option("smollm2", "model: smollm2 (offline default), a Hugging Face id or a local checkpoint")
+    benchmarks: list[str] = option(list(PAPER_BENCHMARKS),
+                                   f"comma-separated benchmarks; valid: {', '.join(BENCHMARKS)}")
+    samples: str = option("auto", "samples per problem: auto (paper protocol, see --auto-samples) or a number N")
+    auto_samples: list[str] = option([f"{b.name}={b.paper_samples}" for b in BENCHMARKS.values()
+                                      if b.paper_samples > 1],
+                                     "NAME=N samples per problem under --samples auto; unlisted benchmarks use 1 "
+                                     "(paper: 32 for AIME24/25, 4 for AMC23)")
+    temperature: float = option(0.6, "sampling temperature (paper: 0.6); 0 = greedy")
+    top_p: float = option(0.95, "nucleus sampling top-p (paper: 0.95)")
+    max_tokens: int = option(4096, "maximum new tokens per completion")
+    limit: int | None = option(None, "evaluate only the first N problems of each benchmark")
+    output: str | None = option(None, "output directory (generation cache, graded samples, results.*)")
+    backend: Literal["transformers", "vllm"] = option("transformers", "generation backend: transformers or vllm")
+    batch_size: int = option(16, "prompts per generate() call (transformers backend)")
+    dtype: str = option("auto", "model dtype: auto, float32, bfloat16 or float16")
+    tensor_parallel_size: int = option(1, "GPUs per model (vllm backend)")
+    source: Literal["local", "hub"] = option("local", "benchmark data: local (shipped JSONL) or hub (datasets)")
+    instruction: str = option(DEFAULT_INSTRUCTION, "instruction appended to every problem (§4.1)")
+    chat_template: bool = option(True, "wrap prompts in the model's chat template")
+    system_prompt: str | None = option(None, "optional system message")
+    seed: int = option(0, "sampling seed")
+    grade_timeout: float = option(5.0, "seconds allowed to grade one answer (slower answers count as wrong)")
+    grade_workers: int = option(2, "grading worker processes")
+
+
+def samples_for(config: EvalConfig, benchmark: str) -> int:
+    """Samples per problem for ``benchmark`` under ``config.samples`` (auto → ``auto_samples`` or 1)."""
+    if config.samples != "auto":
+        try:
+            n = int(config.samples)
+        except ValueError:
+            raise ValueError(f"--samples must be 'auto' or a positive integer, got {config.samples!r}") from None
+        if n < 1:
+            raise ValueError(f"--samples must be positive, got {n}")
+        return n
+    table: dict[str, int] = {}
+    for item in config.auto_samples:
+        name, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit() or int(value) < 1:
+            raise ValueError(f"--auto-samples entry {item!r} is not NAME=N")
+        table[get_benchmark(name).name] = int(value)
+    return table.get(benchmark, 1)
+
+
+def read_cache(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    """Cached generations by (problem_id, sample); the first record of a key wins.
+
+    A torn last line (a crash while appending; no newline at its end) is removed with a warning; any other
+    unreadable line raises :class:`RecordError` naming the file and line.
+    """
+    if not path.is_file():
+        return {}
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    records: dict[tuple[str, int], dict[str, Any]] = {}
+    for lineno, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            rec = json.loads(raw)
+            key = (str(rec["problem_id"]), int(rec["sample"]))
+            if not isinstance(rec["completion"], str):
+                raise TypeError("completion is not a string")
+        except (ValueError, KeyError, TypeError) as e:
+            if lineno == len(lines) and not data.endswith(b"\n"):
+                with path.open("r+b") as f:
+                    f.truncate(len(data) - len(raw))
+                print(f"warning: {path}: dropped an incomplete last line (interrupted write)", file=sys.stderr)
+                break
+            reason = e.msg if isinstance(e, json.JSONDecodeError) else f"{type(e).__name__}: {e}"
+            raise RecordError(f"{path}:{lineno}: unreadable cached generation ({reason}); "
+                              f"fix or delete that line to resume") from None
+        records.setdefault(key, rec)
+    return records
+
+
+def check_settings(out: Path, config: EvalConfig) -> None:
+    """Record generation settings in ``out/settings.json``, refusing to mix runs made with different ones."""
+    path = out / "settings.json"
+    current = {k: getattr(config, k) for k in GENERATION_FIELDS}
+    if path.is_file():
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise RecordError(f"{path}: invalid JSON ({e.msg})") from None
+        diff = [k for k in GENERATION_FIELDS if k in saved and saved[k] != current[k]]
+        if diff:
+            k = diff[0]
+            raise ValueError(f"{out} holds generations made with {k}={saved[k]!r}, this run asks {k}={current[k]!r}; "
+                             f"use another --output")
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+
+
+def grade_records(problems: list[Problem], cache: dict[tuple[str, int], dict[str, Any]], samples: int,
+                  timeout: float, workers: int) -> list[dict[str, Any]]:
+    """Verdicts for the first ``samples`` cached completions of each problem (units stripped for OlympiadBench)."""
+    from hicra.eval.grading import extract_boxed, grade_many
+
+    rows, pairs = [], []
+    for p in problems:
+        for k in range(samples):
+            rec = cache.get((p.id, k))
+            if rec is None:
+                continue
+            answer = extract_boxed(rec["completion"])
+            unit = p.meta.get("unit")
+            if answer and unit and answer.endswith(unit.strip("$")):
+                answer = answer[:-len(unit.strip("$"))].strip() or answer
+            rows.append({"problem_id": p.id, "sample": k, "answer": answer, "reference": p.reference,
+                         "n_tokens": rec.get("n_tokens", 0), "finished": rec.get("finished", True)})
+            pairs.append((answer or "", p.reference))
+    for row, ok in zip(rows, grade_many(pairs, timeout=timeout, workers=workers, extract=False)):
+        row["correct"] = bool(ok and row["answer"])
+    return rows
+
+
+def run(config: EvalConfig, backend: Any = None) -> dict[str, Any]:
+    """Evaluate ``config.model``; ``backend`` (anything with ``generate``) overrides the configured one."""
+    from tqdm import tqdm
+
+    from hicra.eval.backends import Request, Sampling, make_backend
+    from hicra.eval.prompts import build_prompt
+    from hicra.eval.report import score, write_results
+    from hicra.models import load_tokenizer
+    from hicra.records import append_jsonl, write_jsonl
+
+    if not config.output:
+        raise ValueError("--output DIR is required")
+    out = Path(config.output)
+    names = [get_benchmark(b).name for b in config.benchmarks]  # validates every name before any work
+    if not names:
+        raise ValueError("no benchmark given (--benchmarks)")
+    plan = {name: samples_for(config, name) for name in names}
+    check_settings(out, config)
+    sampling = Sampling(config.temperature, config.top_p, config.max_tokens, config.seed)
+    tokenizer = getattr(backend, "tokenizer", None)
+    scores, timings = [], {}
+    for name in names:
+        problems = load_problems(name, config.source, config.limit)
+        cache_path = out / "generations" / f"{name}.jsonl"
+        cache = read_cache(cache_path)
+        todo = [(p, k) for p in problems for k in range(plan[name]) if (p.id, k) not in cache]
+        started = time.perf_counter()
+        if todo:
+            if backend is None:
+                backend = make_backend(config.backend, config.model, config.dtype, config.batch_size, config.seed,
+                                       config.tensor_parallel_size)
+            if tokenizer is None:
+                tokenizer = getattr(backend, "tokenizer", None) or load_tokenizer(config.model)
+            prompts = {p.id: build_prompt(tokenizer, p.prompt, config.instruction, config.chat_template,
+                                          config.system_prompt) for p, _ in todo}
+            requests = [Request((p.id, k), prompts[p.id]) for p, k in todo]
+            with tqdm(total=len(requests), desc=f"{name}: generating", unit="sample", file=sys.stderr) as bar:
+                for chunk in backend.generate(requests, sampling):
+                    fresh = [c for c in chunk if c.key not in cache]
+                    recs = [{"benchmark": name, "problem_id": c.key[0], "sample": c.key[1], "completion": c.text,
+                             "n_tokens": c.n_tokens, "finished": c.finished} for c in fresh]
+                    append_jsonl(cache_path, recs)
+                    cache.update({(r["problem_id"], r["sample"]): r for r in recs})
+                    bar.update(len(chunk))
+        seconds = time.perf_counter() - started
+        graded = grade_records(problems, cache, plan[name], config.grade_timeout, config.grade_workers)
+        write_jsonl(out / "graded" / f"{name}.jsonl", graded)
+        s = score(name, graded, plan[name])
+        scores.append(s)
+        timings[name] = {"generated": len(todo), "seconds": round(seconds, 1)}
+        print(f"{name}: Pass@1 {s.pass_at_1:.1f} ± {s.stderr:.1f} ({s.samples} × {s.problems}, "
+              f"{len(todo)} new generations in {seconds:.1f} s)", file=sys.stderr)
+    settings = asdict(config)
+    settings.pop("output", None)
+    return write_results(out, config.model, settings, scores, {"timings": timings})
