@@ -20,7 +20,7 @@ from hicra.tagging import PlanningTagger
 FAMILIES = ("bpe", "wordpiece", "sentencepiece")
 ID_FAMILIES = ("bpe", "sentencepiece")
 PAPER_GRAMS = load_lexicon("paper").grams
-PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BATCHES = st.lists(gram_texts(PAPER_GRAMS), min_size=1, max_size=4)
 
 

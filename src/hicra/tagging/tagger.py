@@ -54,6 +54,7 @@ class _Batch:
     joined: str
     starts: np.ndarray  # [K + 1] int64
     ids: np.ndarray  # [N] int64
+    id_lists: list[list[int]]  # the same ids per text
     offsets: np.ndarray  # [N, 2] int64
     counts: np.ndarray  # [K] int64
 
@@ -79,15 +80,18 @@ class PlanningTagger:
         self.tokenizer = tokenizer
         self.matcher = GramMatcher(lexicon)
         self._pieces: TokenPieces | None = None
-        self._joinable: list[bytes] = []  # pieces plus the separator b"\0" as id len(pieces)
-        self._joinable_lengths = np.zeros(0, dtype=np.int64)
+        # all pieces plus the separator b"\0" (as id len(pieces)) in one byte array: piece i is
+        # _joinable_bytes[_joinable_starts[i]:][:_joinable_lengths[i]]
+        self._joinable_bytes = np.zeros(0, dtype=np.uint8)
+        self._joinable_starts = self._joinable_lengths = np.zeros(0, dtype=np.int64)
 
     @property
     def pieces(self) -> TokenPieces:
         if self._pieces is None:
             self._pieces = TokenPieces(self.tokenizer)
-            self._joinable = self._pieces.pieces + [_SEPARATOR.encode()]
+            self._joinable_bytes = np.frombuffer(b"".join(self._pieces.pieces) + _SEPARATOR.encode(), dtype=np.uint8)
             self._joinable_lengths = np.append(self._pieces.lengths, 1)
+            self._joinable_starts = np.cumsum(self._joinable_lengths) - self._joinable_lengths
         return self._pieces
 
     # ----------------------------------------------------------------------------------------------- entry points
@@ -102,7 +106,7 @@ class PlanningTagger:
         starts = np.cumsum([0] + [len(t) + 1 for t in texts])
         offsets = [np.asarray(o, dtype=np.int64).reshape(-1, 2) + s for o, s in zip(enc["offset_mapping"], starts)]
         ids = np.fromiter(chain.from_iterable(enc["input_ids"]), dtype=np.int64)
-        batch = _Batch(_SEPARATOR.join(texts), starts, ids, np.concatenate(offsets),
+        batch = _Batch(_SEPARATOR.join(texts), starts, ids, enc["input_ids"], np.concatenate(offsets),
                        np.array([len(x) for x in enc["input_ids"]], dtype=np.int64))
         matches, planning = self._label(batch)
         planning &= ~self.pieces.blank[ids]
@@ -124,18 +128,21 @@ class PlanningTagger:
     def _decode(self, sequences: Sequence[Sequence[int]]) -> _Batch:
         """Rebuild the NUL-joined text of id sequences from the ids' surface bytes, with per-token char offsets."""
         separator = len(self.pieces.pieces)
-        seqs = [np.asarray(s, dtype=np.int64).reshape(-1) for s in sequences]
-        counts = np.array([len(s) for s in seqs], dtype=np.int64)
-        ids = np.concatenate(seqs) if seqs else np.zeros(0, dtype=np.int64)
+        id_lists = [s if isinstance(s, list) else np.asarray(s, dtype=np.int64).reshape(-1).tolist() for s in sequences]
+        counts = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(id_lists))
+        ids = np.fromiter(chain.from_iterable(id_lists), dtype=np.int64, count=int(counts.sum()))
         if len(ids) and (ids.min() < 0 or ids.max() >= separator):
             raise ValueError(f"token id out of the tokenizer's range 0..{separator - 1}")
         ends_at = np.cumsum(counts)
         with_sep = np.insert(ids, ends_at, separator)  # each sequence followed by a NUL
         sep_pos = ends_at + np.arange(len(counts))
-        blob = b"".join([self._joinable[i] for i in with_sep.tolist()])
         lengths = self._joinable_lengths[with_sep]
         byte_ends = np.cumsum(lengths)
         byte_starts = byte_ends - lengths
+        # gather every piece's bytes from the contiguous table in one vectorised copy
+        gather = np.arange(int(byte_ends[-1]) if len(byte_ends) else 0) + np.repeat(
+            self._joinable_starts[with_sep] - byte_starts, lengths)
+        blob = self._joinable_bytes[gather].tobytes()
         try:
             joined = blob.decode("utf-8")
             char_start = (np.frombuffer(blob, dtype=np.uint8) & 0xC0) != 0x80
@@ -151,7 +158,7 @@ class PlanningTagger:
         keep = np.ones(len(with_sep), dtype=bool)
         keep[sep_pos] = False
         starts = np.concatenate(([0], ends[sep_pos]))
-        return _Batch(joined, starts, ids, offsets[keep], counts)
+        return _Batch(joined, starts, ids, id_lists, offsets[keep], counts)
 
     def _label(self, batch: _Batch) -> tuple[Matches, np.ndarray]:
         """Occurrences in the joined text and the [N] planning mask (union of occurrences, whitespace excluded)."""
@@ -181,6 +188,6 @@ class PlanningTagger:
         for k in range(len(batch.counts)):
             a, b = bounds[k], bounds[k + 1]
             s = starts_list[k]
-            out.append(TaggedText(batch.joined[s:starts_list[k + 1] - 1], batch.ids[a:b].tolist(),
+            out.append(TaggedText(batch.joined[s:starts_list[k + 1] - 1], list(batch.id_lists[k]),
                                   batch.offsets[a:b] - s if b > a else _EMPTY_OFFSETS.copy(), planning[a:b], spans[k]))
         return out
