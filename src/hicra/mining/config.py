@@ -58,7 +58,8 @@ class MineConfig:
     distance_threshold: float = option(0.35, "d: agglomerative: merge clusters closer than this cosine distance")
     n_clusters: int = option(0, "d: kmeans: number of clusters; 0 = sqrt(number of candidates)")
     top_cluster_fraction: float = option(0.2, "d: keep this fraction of clusters, ranked by cluster document "
-                                              "frequency (share of solutions containing any member; paper: the top 20 percent)")
+                                              "frequency (share of solutions containing any member); paper: the "
+                                              "top 20 percent")
     llm_base_url: str = option("", "e: OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (a local vLLM "
                                    "server); empty = skip LLM annotation")
     llm_model: str = option("", "e: model name sent to the endpoint")

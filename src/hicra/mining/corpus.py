@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from tqdm import tqdm
+
 from hicra.mining.config import MineConfig, MiningError
 
 TEXT_FIELDS = ("completion", "solution", "text")
@@ -110,7 +112,8 @@ def load_corpus(cfg: MineConfig) -> Corpus:
     field = None if cfg.text_field == "auto" else cfg.text_field
     n_records = 0
     kept: list[tuple[Any, str]] = []
-    for lineno, rec in iter_records(path):
+    records = tqdm(iter_records(path), desc="a. read", unit="rec", delay=1.0, disable=not cfg.progress)
+    for lineno, rec in records:
         n_records += 1
         if field is None:
             field = next((f for f in TEXT_FIELDS if f in rec), None)

@@ -3,10 +3,10 @@
 **b. Normalisation and n-grams.** Text is normalised like :func:`hicra.lexicon.normalize_gram` (lower case,
 ’ ‘ ʼ → ', whitespace runs → one space). Tokens are words (letters, with inner ' or - as in "let's",
 "double-checking"); every other character is a *break*: punctuation, digits, and — with ``mask_math`` — whole LaTeX
-spans (``$...$``, escaped dollars ``\\$``, ``\\[...\\]``, ``\\(...\\)``, ``\\begin{env}...\\end{env}``, ``[asy]...[/asy]``, ``\\commands``),
-which are replaced by a break placeholder first. An n-gram is n consecutive words with no break between them, so no
-mined gram contains math or numbers ("x = 3" never becomes a gram) and every gram occurs verbatim in the
-normalised text: the tagger (:mod:`hicra.tagging.matcher`) finds it where it was mined. With
+spans (``$...$``, ``\\[...\\]``, ``\\(...\\)``, ``\\begin{env}...\\end{env}``, ``[asy]...[/asy]``), ``\\commands``
+and escaped dollars ``\\$``, which are replaced by a break placeholder first. An n-gram is n consecutive words with
+no break between them, so no mined gram contains math or numbers ("x = 3" never becomes a gram) and every gram
+occurs verbatim in the normalised text: the tagger (:mod:`hicra.tagging.matcher`) finds it where it was mined. With
 ``mask_single_letters``, one-letter words other than "a" and "i" (variables written without ``$``) break too.
 
 Deviation: grams never span punctuation, so the paper's "from this, it follows that" is mined as "it follows that".

@@ -122,5 +122,6 @@ def write_outputs(result: MiningResult, cfg: MineConfig) -> list[Path]:
     if cfg.review_csv:
         from hicra.mining.review import export_review
 
-        written.append(export_review(result.lexicon, cfg.review_csv, result.corpus.texts, cfg.review_examples))
+        written.append(export_review(result.lexicon, cfg.review_csv, result.corpus.texts, cfg.review_examples,
+                                     cfg.progress))
     return written

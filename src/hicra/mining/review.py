@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from hicra.lexicon import Lexicon, make_lexicon, normalize_gram
 from hicra.mining.config import MiningError
 
@@ -32,7 +34,8 @@ class ReviewError(MiningError):
     """A review CSV that cannot be imported; the message names file, line and column."""
 
 
-def example_contexts(lexicon: Lexicon, texts: list[str], k: int = 3, width: int = 60) -> dict[str, list[str]]:
+def example_contexts(lexicon: Lexicon, texts: list[str], k: int = 3, width: int = 60,
+                     progress: bool = True) -> dict[str, list[str]]:
     """Up to ``k`` contexts per gram (first occurrences in the first texts containing it), one per text."""
     from hicra.tagging.matcher import GramMatcher
 
@@ -41,7 +44,7 @@ def example_contexts(lexicon: Lexicon, texts: list[str], k: int = 3, width: int 
         return out
     matcher = GramMatcher(lexicon)
     missing = set(lexicon.grams)
-    for text in texts:
+    for text in tqdm(texts, desc="f. contexts", unit="doc", delay=1.0, disable=not progress):
         seen: set[str] = set()
         for occ in matcher.find(text):
             if occ.gram in missing and occ.gram not in seen:
@@ -56,11 +59,12 @@ def example_contexts(lexicon: Lexicon, texts: list[str], k: int = 3, width: int 
     return out
 
 
-def export_review(lexicon: Lexicon, path: str | Path, texts: list[str] | None = None, k: int = 3) -> Path:
+def export_review(lexicon: Lexicon, path: str | Path, texts: list[str] | None = None, k: int = 3,
+                  progress: bool = True) -> Path:
     """Write the review CSV for ``lexicon`` (contexts from ``texts`` when given)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    contexts = example_contexts(lexicon, texts or [], k)
+    contexts = example_contexts(lexicon, texts or [], k, progress=progress)
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(COLUMNS)
