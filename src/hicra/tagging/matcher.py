@@ -2,8 +2,8 @@
 
 Matching semantics (the contract the tagger and its tests rely on):
 
-* case-insensitive: each character is compared lower-cased (when its lower case is one character, as for every
-  character a gram can use in practice); ’ ‘ ʼ and ' are the same character;
+* case-insensitive: each character is compared lower-cased (:func:`hicra.lexicon.fold_case`; a character whose lower
+  case is longer, such as "İ", is compared as it is); ’ ‘ ʼ and ' are the same character;
 * any run of whitespace (``str.isspace``: spaces, tabs, newlines, NBSP, ...) in the text matches one space in a gram;
 * a gram matches only on word boundaries: if its first (last) character is a word character (alphanumeric or
   ``_``), the text character before (after) the occurrence must not be one — "so" never matches inside "also".
@@ -28,7 +28,7 @@ from hicra.lexicon import APOSTROPHES, Lexicon, fold_case
 
 _SPACE = ord(" ")
 _APOSTROPHE_VARIANTS = tuple(chr(c) for c in APOSTROPHES)
-_SEPARATOR = "\x00"  # joins texts of a batch; no gram may contain it
+BATCH_SEPARATOR = "\x00"  # joins the texts of a batch; no gram may contain it
 WHITESPACE_CHAR = re.compile(r"\s")  # the same characters as str.isspace
 
 
@@ -104,7 +104,7 @@ class GramMatcher:
         self.grams: tuple[str, ...] = tuple(lexicon.grams)
         self._automaton = ahocorasick.Automaton()
         for i, gram in enumerate(self.grams):
-            if _SEPARATOR in gram or gram != gram.strip() or not gram:
+            if BATCH_SEPARATOR in gram or gram != gram.strip() or not gram:
                 raise ValueError(f"gram {gram!r} is not normalised (see hicra.lexicon.normalize_gram)")
             self._automaton.add_word(gram, i)
         self._automaton.make_automaton()

@@ -1,4 +1,5 @@
-"""The surface bytes of every token id, so that token ids map to character offsets without re-tokenising.
+"""The surface bytes of every token id, so that token ids map to character offsets without re-tokenising (the
+planning mask of paper §2.1 must align 1:1 with the optimised ids).
 
 For each id of a Hugging Face tokenizer the table holds the UTF-8 bytes the id contributes to decoded text:
 

@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from hicra.lexicon import Lexicon
-from hicra.tagging.matcher import _SEPARATOR, GramMatcher, Matches, Occurrence
+from hicra.tagging.matcher import BATCH_SEPARATOR, GramMatcher, Matches, Occurrence
 from hicra.tagging.pieces import TokenPieces
 
 _EMPTY_OFFSETS = np.zeros((0, 2), dtype=np.int64)
@@ -89,7 +89,7 @@ class PlanningTagger:
     def pieces(self) -> TokenPieces:
         if self._pieces is None:
             self._pieces = TokenPieces(self.tokenizer)
-            self._joinable_bytes = np.frombuffer(b"".join(self._pieces.pieces) + _SEPARATOR.encode(), dtype=np.uint8)
+            self._joinable_bytes = np.frombuffer(b"".join(self._pieces.pieces) + BATCH_SEPARATOR.encode(), dtype=np.uint8)
             self._joinable_lengths = np.append(self._pieces.lengths, 1)
             self._joinable_starts = np.cumsum(self._joinable_lengths) - self._joinable_lengths
         return self._pieces
@@ -106,7 +106,7 @@ class PlanningTagger:
         starts = np.cumsum([0] + [len(t) + 1 for t in texts])
         offsets = [np.asarray(o, dtype=np.int64).reshape(-1, 2) + s for o, s in zip(enc["offset_mapping"], starts)]
         ids = np.fromiter(chain.from_iterable(enc["input_ids"]), dtype=np.int64)
-        batch = _Batch(_SEPARATOR.join(texts), starts, ids, enc["input_ids"], np.concatenate(offsets),
+        batch = _Batch(BATCH_SEPARATOR.join(texts), starts, ids, enc["input_ids"], np.concatenate(offsets),
                        np.array([len(x) for x in enc["input_ids"]], dtype=np.int64))
         matches, planning = self._label(batch)
         planning &= ~self.pieces.blank[ids]
