@@ -89,7 +89,8 @@ class PlanningTagger:
     def pieces(self) -> TokenPieces:
         if self._pieces is None:
             self._pieces = TokenPieces(self.tokenizer)
-            self._joinable_bytes = np.frombuffer(b"".join(self._pieces.pieces) + BATCH_SEPARATOR.encode(), dtype=np.uint8)
+            table = b"".join(self._pieces.pieces) + BATCH_SEPARATOR.encode()
+            self._joinable_bytes = np.frombuffer(table, dtype=np.uint8)
             self._joinable_lengths = np.append(self._pieces.lengths, 1)
             self._joinable_starts = np.cumsum(self._joinable_lengths) - self._joinable_lengths
         return self._pieces
