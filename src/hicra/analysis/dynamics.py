@@ -9,7 +9,8 @@ Lexicon sensitivity (``lexicon_ablation > 0``): for each seed a random fraction 
 lexicon-dependent columns (:data:`LEXICON_COLUMNS`) are recomputed. Because gram matches are independent of each
 other, the occurrences of a sub-lexicon are exactly the full lexicon's occurrences of the kept grams; the text is
 tagged once and each variant's mask is rebuilt from the kept occurrences with the tagger's rule (a token is a
-planning token iff one of its non-whitespace characters lies inside an occurrence).
+planning token iff one of its non-whitespace characters lies inside an occurrence), intersected with the full
+lexicon's mask. Tests check this against tagging with the sub-lexicon itself.
 
 Deviations / choices: tokens without logprobs (or entropies) are left out of the perplexity (entropy and fork)
 columns, which are then empty (nan); SG occurrences nested in a longer occurrence are not counted separately.
@@ -138,7 +139,11 @@ class _Batch:
             np.add.at(delta, ab[:, 1], -1)
         inside = (np.cumsum(delta[:-1]) > 0) & solid
         counted = np.concatenate(([0], np.cumsum(inside)))
-        return (counted[tok[:, 1]] - counted[tok[:, 0]]) > 0 if len(tok) else np.zeros(0, bool)
+        if not len(tok):
+            return np.zeros(0, bool)
+        # a sub-lexicon's planning tokens are a subset of the full lexicon's; the AND keeps any token-level rule
+        # of the tagger (e.g. whitespace-only tokens are never planning tokens)
+        return ((counted[tok[:, 1]] - counted[tok[:, 0]]) > 0) & self.planning
 
 
 class DynamicsAnalyzer:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import yaml
 
 from hicra.records import ROLLOUT_REQUIRED, RecordError
@@ -82,7 +83,7 @@ def validate(path: Path, lineno: int, rec: Any) -> dict[str, Any]:
     if not isinstance(rec["completion"], str):
         raise RecordError(f"{path}:{lineno}: field 'completion' must be a string")
     ids = rec.get("completion_ids")
-    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)):
+    if ids is not None and (not isinstance(ids, list) or (ids and np.asarray(ids).dtype.kind not in "iu")):
         raise RecordError(f"{path}:{lineno}: field 'completion_ids' must be a list of integers")
     for name in TOKEN_FIELDS:
         vals = rec.get(name)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from itertools import islice
 from typing import Hashable, Iterable, Sequence
 
 import numpy as np
@@ -111,11 +112,11 @@ def following_words(text: str, end: int, n: int = 3, window: int = 200) -> tuple
     Words are maximal runs of word characters (``\\w+``), lower-cased; punctuation and whitespace are skipped.
     Near the end of the text fewer than ``n`` words are returned (the empty tuple stands for "nothing follows").
     """
-    words = _WORD.findall(text, end, end + window)[:n]
+    words = [m.group().lower() for m in islice(_WORD.finditer(text, end, end + window), n)]
     while len(words) < n and end + window < len(text):  # the window was too short (long non-word runs)
         window *= 4
-        words = _WORD.findall(text, end, end + window)[:n]
-    return tuple(w.lower() for w in words)
+        words = [m.group().lower() for m in islice(_WORD.finditer(text, end, end + window), n)]
+    return tuple(words)
 
 
 def sg_statistics(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int, str]]], n: int = 3
@@ -176,7 +177,8 @@ def top_fraction_mask(values: np.ndarray, lengths: np.ndarray, top_q: float = 0.
     lengths = np.asarray(lengths, dtype=np.int64)
     seg = segment_ids(lengths)
     n = len(seg)
-    order = np.lexsort((np.arange(n), -np.asarray(values, dtype=np.float64), seg))  # by completion, value desc
+    order = np.lexsort((-np.asarray(values, dtype=np.float64), seg))  # by completion, value desc (stable: ties
+    # keep their position order)
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(lengths) else lengths
     rank = np.arange(n) - starts[seg[order]]
     k = np.ceil(np.round(lengths * top_q, 9)).astype(np.int64)

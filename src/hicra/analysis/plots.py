@@ -26,7 +26,7 @@ DPI = 90
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=DPI)  # layouts come from tight_layout (bbox_inches="tight" draws twice)
     plt.close(fig)
     return buf.getvalue()
 
@@ -134,10 +134,11 @@ def fork_bars(summary: Sequence[dict[str, Any]]) -> bytes:
         ax.scatter(xs, [s[chance] for s in summary], marker="_", s=900, color="black", zorder=3,
                    label="chance level" if j == 0 else None)
     ax.set_xticks(range(len(summary)), [s["run"] for s in summary], fontsize=8)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.3)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_ylabel("fraction (mean over steps)", fontsize=8)
     ax.set_title("Planning tokens vs. top-entropy fork tokens (§4.5)", fontsize=10)
-    ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", ncol=2)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return _png(fig)
