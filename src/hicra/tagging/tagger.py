@@ -99,7 +99,7 @@ class PlanningTagger:
     def tag_texts(self, texts: Sequence[str]) -> list[TaggedText]:
         """Tokenise ``texts`` (no special tokens) and tag each token, with offsets into the given texts."""
         if not getattr(self.tokenizer, "is_fast", False):
-            raise TypeError("tag_texts needs a fast (Rust) tokenizer for character offsets; use tag_ids instead")
+            raise ValueError("tag_texts needs a fast (Rust) tokenizer for character offsets; use tag_ids instead")
         texts = list(texts)
         if not texts:
             return []
