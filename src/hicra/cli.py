@@ -9,6 +9,7 @@ import sys
 # Each module defines register(subparsers) and keeps heavy imports inside its run function, so --help is instant.
 COMMAND_MODULES = (
     "hicra.tagging.cli",
+    "hicra.trl.cli",
     "hicra.mining.cli",
     "hicra.analysis.cli",
     "hicra.eval.cli",

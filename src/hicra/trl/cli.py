@@ -1,0 +1,182 @@
+"""``hicra train``: RL training with HICRA, GRPO or entropy-regularised GRPO on TRL (arXiv 2509.03646, §3–4).
+
+Options come from :class:`hicra.trl.config.HICRAConfig`, one flag per field: defaults → ``--preset`` → ``--config
+FILE.yaml`` → flags. The train parser is built only when ``train`` runs (it imports TRL), so ``hicra --help`` stays
+instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+import sys
+import time
+import types
+import typing
+from pathlib import Path
+from typing import Any, Callable
+
+DESCRIPTION = """\
+Train a policy with hierarchy-aware credit assignment (HICRA, arXiv 2509.03646 §3) or a baseline, on TRL's
+GRPOTrainer. With no option: HICRA on SmolLM2-135M-Instruct and easy reasoning-gym arithmetic, offline, about
+15 minutes on 2 CPU cores, ending with a summary table.
+
+Methods (--method): hicra (Â + α|Â| on Strategic-Gram planning tokens), grpo (clip-higher GRPO/DAPO baseline),
+hicra_entropy (the bonus on entropy-gated tokens), entropy_reg (GRPO + token-entropy bonus).
+
+Order of precedence: field defaults < --preset < --config FILE.yaml < flags. YAML keys are the field names below
+(underscores); every trl.GRPOConfig / transformers.TrainingArguments field is accepted too (--help-all lists them)."""
+
+EPILOG = """\
+examples:
+  hicra train                                   # the default HICRA run (writes runs/hicra-TIMESTAMP/)
+  hicra train --preset smoke                    # a few-second end-to-end check
+  hicra train --method grpo --max-steps 40 --output-dir runs/grpo
+  hicra train --dataset ../shared/benchmarks/gsm8k/test.jsonl --dataset-size 200
+  hicra train --config configs/qwen3_4b_hicra.yaml   # GPU recipe (vLLM), via accelerate launch
+  hicra train --resume runs/hicra-20250101-120000    # continue after a crash or kill
+
+run directory: config.yaml, checkpoint-N/, metrics.jsonl (keys: hicra/trl/metrics.py), rollouts.jsonl
+(schema: hicra/records.py), runs/ (TensorBoard)."""
+
+# TRL / Trainer fields shown in --help besides hicra's own and the ones hicra gives new defaults
+COMMON_TRL_FIELDS = (
+    "seed", "num_iterations", "gradient_accumulation_steps", "steps_per_generation", "beta", "epsilon", "loss_type",
+    "scale_rewards", "top_p", "mask_truncated_completions", "entropy_coef", "save_strategy", "warmup_steps",
+    "max_grad_norm", "use_vllm", "vllm_mode", "vllm_server_base_url", "vllm_gpu_memory_utilization",
+    "vllm_tensor_parallel_size", "log_completions", "use_cpu",
+)
+
+
+def register(subparsers) -> None:
+    # "+" as the prefix makes every word (including --help) reach run(), which builds the real parser
+    p = subparsers.add_parser("train", add_help=False, prefix_chars="+",
+                              help="RL training: HICRA / GRPO / entropy-regularised GRPO (TRL); see hicra train --help")
+    p.add_argument("argv", nargs="*", help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def _kind(tp: Any) -> tuple[str, bool]:
+    """(bool|int|float|str|list|dict, optional) of a field's annotation."""
+    args = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
+    optional = type(None) in args
+    flat = [typing.get_origin(a) or a for a in args if a is not type(None)]
+    for kind in (bool, list, dict, int, float):
+        if kind in flat:
+            return kind.__name__, optional
+    return "str", optional
+
+
+def _parser(kind: str, optional: bool) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        if optional and text.lower() in ("none", "null"):
+            return None
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+        if kind == "list":
+            return [x for x in text.split(",") if x]
+        if kind == "dict":
+            if not text.lstrip().startswith("{"):
+                return text
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as e:
+                raise argparse.ArgumentTypeError(f"invalid JSON object: {e.msg}") from None
+        return text
+    parse.__name__ = kind
+    return parse
+
+
+def _help(f: dataclasses.Field, default: Any, hidden: bool) -> str:
+    if hidden:
+        return argparse.SUPPRESS
+    text = re.sub(r"(?<!%)%(?!%)", "%%", " ".join(str(f.metadata.get("help", "")).split()))
+    return f"{text} (default: {default!r})"
+
+
+def _add(group, f: dataclasses.Field, tp: Any, hidden: bool = False) -> None:
+    default = f.default if f.default is not dataclasses.MISSING else (
+        f.default_factory() if f.default_factory is not dataclasses.MISSING else None)  # type: ignore[misc]
+    kind, optional = _kind(tp)
+    flag = "--" + f.name.replace("_", "-")
+    if kind == "bool":
+        group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                           help=_help(f, default, hidden))
+    else:
+        group.add_argument(flag, dest=f.name, type=_parser(kind, optional), default=argparse.SUPPRESS,
+                           metavar=kind.upper() if kind != "list" else "A,B,...", help=_help(f, default, hidden))
+
+
+def build_parser(show_all: bool = False) -> argparse.ArgumentParser:
+    """The full ``hicra train`` parser (imports TRL)."""
+    from hicra.trl.config import HICRA_FIELDS, OVERRIDDEN_FIELDS, HICRAConfig
+    from hicra.trl.run import PRESETS
+
+    parser = argparse.ArgumentParser(prog="hicra train", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = parser.add_argument_group("run")
+    run.add_argument("--config", metavar="FILE.yaml", help="YAML file of field: value (keys = field names below)")
+    run.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                     help="'smoke': a tiny budget (2 steps, 12-token completions, under a minute); 'default': none")
+    run.add_argument("--resume", metavar="RUN_DIR", help="continue RUN_DIR from its last checkpoint (its config.yaml "
+                                                         "is the base; flags such as --max-steps still override)")
+    run.add_argument("--help-all", action="store_true", help="also list every inherited TRL/Trainer option")
+    fields = {f.name: f for f in dataclasses.fields(HICRAConfig)}
+    hints = typing.get_type_hints(HICRAConfig)
+    sections = (("HICRA options (hicra.trl.HICRAConfig)", HICRA_FIELDS),
+                ("TRL options with hicra defaults", OVERRIDDEN_FIELDS),
+                ("common TRL options (trl.GRPOConfig)", COMMON_TRL_FIELDS))
+    shown: set[str] = set()
+    for title, names in sections:
+        group = parser.add_argument_group(title)
+        for name in names:
+            _add(group, fields[name], hints[name])
+            shown.add(name)
+    rest = parser.add_argument_group("all other trl.GRPOConfig / TrainingArguments options") if show_all else parser
+    for name, f in fields.items():
+        if name not in shown and f.init:
+            _add(rest, f, hints[name], hidden=not show_all)
+    return parser
+
+
+def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
+    """Parsed run options and the requested config values (preset < YAML < flags)."""
+    from hicra.config import load_yaml
+    from hicra.trl.config import HICRAConfig
+    from hicra.trl.run import PRESETS, requested_fields
+
+    if "--help-all" in argv:
+        build_parser(show_all=True).print_help()
+        raise SystemExit(0)
+    args = build_parser().parse_args(argv)
+    values: dict[str, Any] = dict(PRESETS[args.preset])
+    if args.resume:
+        run_dir = Path(args.resume)
+        if not (run_dir / "config.yaml").is_file():
+            raise ValueError(f"{run_dir}: not a run directory (no config.yaml)")
+        values.update(load_yaml(run_dir / "config.yaml", HICRAConfig))
+        values["output_dir"] = str(run_dir)
+    if args.config:
+        values.update(load_yaml(args.config, HICRAConfig))
+    skip = {"config", "preset", "resume", "help_all"}
+    values.update({k: v for k, v in vars(args).items() if k not in skip})
+    if not values.get("output_dir"):
+        values["output_dir"] = f"runs/{values.get('method', 'hicra')}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return args, requested_fields(values)
+
+
+def run(args: argparse.Namespace) -> int:
+    from hicra.trl.config import HICRAConfig
+    from hicra.trl.run import print_summary, train
+
+    options, values = parse(list(args.argv))
+    config = HICRAConfig(**values)
+    summary = train(config, values, resume=bool(options.resume))
+    if config.process_index == 0:
+        print_summary(summary)
+        sys.stdout.flush()
+    return 0

@@ -1,0 +1,143 @@
+"""``HICRAConfig``: TRL's ``GRPOConfig`` plus the options of hierarchy-aware credit assignment (arXiv 2509.03646, §3).
+
+One dataclass field per option, with its help text; ``--config FILE.yaml`` keys and ``hicra train --flags`` map 1:1
+onto these fields (and onto every inherited ``GRPOConfig`` / ``TrainingArguments`` field). Defaults are sized for
+the offline CPU demo (SmolLM2-135M, easy reasoning-gym arithmetic); ``configs/qwen3_4b_hicra.yaml`` is the paper-scale
+GPU recipe.
+
+Methods (``method``), all trained with the PPO clipped loss and clip-higher (``epsilon_high`` = 0.28, §4.1):
+
+- ``grpo``: the GRPO/DAPO baseline, one advantage Â per sequence.
+- ``hicra``: Â + α|Â| on planning tokens (Strategic-Gram occurrences of ``lexicon``), Â elsewhere (§3, α = 0.2).
+- ``hicra_entropy``: the same bonus on entropy-gated tokens (see :mod:`hicra.core.masks`).
+- ``entropy_reg``: GRPO plus a token-entropy bonus, L = L_clip − c·H̄ (§4.4 baseline). TRL 1.16's own loss already has
+  this term (``entropy_coef``: mean token entropy over the loss tokens, scaled for gradient accumulation, the same
+  quantity as :func:`hicra.core.entropy_bonus`), so the method only sets ``entropy_coef = entropy_reg_coef``; no loss
+  code is overridden.
+
+Deviations from the paper, each a named option: ``hicra_entropy`` (token selection by entropy, not SGs);
+``format_reward`` and ``unboxed_reward`` (reward shaping for weak models, see :mod:`hicra.rewards`);
+``entropy_gate_long_correct``; defaults of ``learning_rate``, ``num_generations``, ``max_completion_length``,
+``temperature`` and ``max_steps`` sized for a 2-core CPU instead of the paper's GPU runs (§4.1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from trl import GRPOConfig
+
+from hicra.core import CREDIT_ASSIGNERS, check_method
+from hicra.data.problems import DEFAULT_DATASET, DEFAULT_TEMPLATE
+from hicra.models import DEFAULT_MODEL
+
+_PARENT = {f.name: f for f in dataclasses.fields(GRPOConfig)}
+
+
+def _opt(default: Any, help: str) -> Any:
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+def _trl(name: str, default: Any, why: str = "") -> Any:
+    """An inherited TRL field with a new default; its help stays TRL's own (plus why the default differs)."""
+    text = _PARENT[name].metadata.get("help", "")
+    meta = {**_PARENT[name].metadata, "help": f"{text} [hicra default: {why}]" if why else text}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class HICRAConfig(GRPOConfig):
+    # ------------------------------------------------------------------------------------- credit assignment (§3)
+    method: str = _opt("hicra", "credit assignment: " + "; ".join(f"'{k}' = {v}" for k, v in CREDIT_ASSIGNERS.items()))
+    hicra_alpha: float = _opt(0.2, "α ≥ 0 of HICRA: planning-token advantage Â + α|Â| (paper: 0.2; 0 = GRPO)")
+    lexicon: str = _opt("paper", "Strategic-Gram lexicon for planning tokens: 'paper' (Appendix A) or a lexicon file "
+                                 "(JSON or text, see `hicra tag`/`hicra mine`)")
+    entropy_top_q: float = _opt(0.3, "hicra_entropy: fraction of each eligible completion's tokens (highest entropy "
+                                     "first) that get the α|Â| bonus")
+    entropy_gate_long_correct: bool = _opt(True, "hicra_entropy: only correct completions longer than their group's "
+                                                 "mean length are eligible (deviation, as the verl code)")
+    entropy_reg_coef: float = _opt(1e-3, "entropy_reg: coefficient c of the entropy bonus L = L_clip − c·H̄ "
+                                         "(sets TRL's entropy_coef)")
+    # ------------------------------------------------------------------------------------------ model and data
+    model: str = _opt(DEFAULT_MODEL, "policy: 'smollm2' (SmolLM2-135M-Instruct, offline), a hub id or a local path")
+    model_dtype: str = _opt("float32", "weights dtype: float32, bfloat16 or float16")
+    dataset: str = _opt(DEFAULT_DATASET, "training problems: 'gym:TASK,TASK' (reasoning-gym, offline), a .jsonl/"
+                                         ".parquet file with problem/answer fields, or a hub dataset id")
+    dataset_size: int = _opt(512, "number of problems (gym: generated; files/hub: first N rows, 0 = all)")
+    dataset_seed: int = _opt(0, "seed of generated reasoning-gym problems (task k uses seed + k)")
+    dataset_split: str = _opt("train", "split of a hub dataset")
+    dataset_config: str = _opt("", "configuration name of a hub dataset (e.g. 'main' for openai/gsm8k)")
+    problem_field: str = _opt("", "column with the problem text (default: problem, question, Problem, prompt)")
+    answer_field: str = _opt("", "column with the reference (default: answer, final_answer, Answer, solution)")
+    gym_difficulty: int = _opt(0, "reasoning-gym curriculum level for every attribute of every task (0 = easiest; "
+                                  "-1 = the task's plain default config)")
+    gym_options: dict = _opt({"basic_arithmetic": {"operators": ["+", "-", "*"]}},
+                             "per-task reasoning-gym config overrides, {task: {field: value}} (YAML mapping or JSON)")
+    prompt_template: str = _opt(DEFAULT_TEMPLATE, "user message; {problem} is replaced by the problem text")
+    system_prompt: str = _opt("", "system message ('' = the chat template's default)")
+    # -------------------------------------------------------------------------------------------------- reward
+    correct_reward: float = _opt(1.0, "reward for a correct final answer (the grader's score s ∈ [0, 1] times this)")
+    format_reward: float = _opt(0.1, "reward for a closed \\boxed{...} answer (shaping; paper: 0)")
+    unboxed_reward: float = _opt(0.5, "partial credit when the graded answer is wrong/missing but the last number in "
+                                      "the completion equals the reference (shaping; paper: 0)")
+    grading_timeout: float = _opt(5.0, "seconds per answer for math-verify grading (slower answers are wrong)")
+    # ------------------------------------------------------------------------------------------------- logging
+    log_token_stats: bool = _opt(True, "one extra no-grad forward per generation batch for the sampling policy's token "
+                                       "log-probs and entropies (rollouts.jsonl, planning/execution metrics); "
+                                       "always on for hicra_entropy")
+    torch_threads: int = _opt(2, "torch CPU threads (0 = torch's default)")
+    # ------------------------------------------------------------------------- TRL fields with hicra defaults
+    learning_rate: float = _trl("learning_rate", 5e-6, "5e-6 so a 135M model moves within a CPU budget; paper: 1e-6")
+    epsilon_high: float = _trl("epsilon_high", 0.28, "clip-higher as in the paper (§4.1)")
+    num_generations: int = _trl("num_generations", 8, "8 samples per prompt")
+    per_device_train_batch_size: int = _trl("per_device_train_batch_size", 16, "2 prompts × 8 samples per step")
+    max_completion_length: int = _trl("max_completion_length", 128, "128 tokens on CPU; paper: 8k")
+    temperature: float = _trl("temperature", 0.7, "0.7: SmolLM2 at 1.0 rarely finishes an answer")
+    max_steps: int = _trl("max_steps", 20, "20 optimizer steps (about 15 min on 2 CPU cores)")
+    lr_scheduler_type: str = _trl("lr_scheduler_type", "constant", "constant learning rate")
+    logging_steps: float = _trl("logging_steps", 1, "a metrics row every optimizer step")
+    save_steps: float = _trl("save_steps", 5, "a resumable checkpoint every 5 steps")
+    save_total_limit: int = _trl("save_total_limit", 2, "keep the last 2 checkpoints")
+    report_to: str | list[str] | None = _trl("report_to", "tensorboard", "TensorBoard event files in the run directory")
+    disable_dropout: bool = _trl("disable_dropout", True, "no dropout noise in the policy ratio")
+    output_dir: str | None = _trl("output_dir", None, "runs/METHOD-TIMESTAMP when unset")
+    gradient_checkpointing: bool = _trl("gradient_checkpointing", False, "off: a small model fits, and it costs ~20%")
+    bf16: bool | None = _trl("bf16", None, "unset = on when a bf16-capable GPU is present, else off")
+
+    def __post_init__(self) -> None:
+        check_method(self.method)
+        if self.hicra_alpha < 0:
+            raise ValueError(f"hicra_alpha must be >= 0, got {self.hicra_alpha}")
+        if not 0.0 < self.entropy_top_q <= 1.0:
+            raise ValueError(f"entropy_top_q must be in (0, 1], got {self.entropy_top_q}")
+        if self.model_dtype not in ("float32", "bfloat16", "float16"):
+            raise ValueError(f"model_dtype must be float32, bfloat16 or float16, got {self.model_dtype!r}")
+        if self.bf16 is None:
+            import torch
+
+            self.bf16 = bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+        if self.method == "entropy_reg":
+            self.entropy_coef = self.entropy_reg_coef  # TRL's own term: loss − entropy_coef · mean token entropy
+        super().__post_init__()
+        per_generation = self.steps_per_generation * self.num_iterations
+        if self.save_strategy == "steps" and per_generation % self.gradient_accumulation_steps == 0:
+            cycle = per_generation // self.gradient_accumulation_steps  # optimizer steps per generation batch
+            if cycle > 1 and int(self.save_steps) % cycle:
+                raise ValueError(f"save_steps ({self.save_steps}) must be a multiple of the {cycle} optimizer steps that "
+                                 "share one generation batch, so a resumed run regenerates at the same step")
+
+    @property
+    def needs_token_stats(self) -> bool:
+        return self.log_token_stats or self.method == "hicra_entropy"
+
+
+HICRA_FIELDS = tuple(f.name for f in dataclasses.fields(HICRAConfig) if f.name not in _PARENT)
+OVERRIDDEN_FIELDS = tuple(n for n, f in HICRAConfig.__dataclass_fields__.items()
+                          if n in _PARENT and f.metadata.get("help", "").endswith("]") and "[hicra default" in
+                          f.metadata.get("help", ""))
