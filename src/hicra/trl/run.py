@@ -89,8 +89,12 @@ def _read_complete(path: Path) -> list[dict[str, Any]]:
     return list(read_jsonl(path, ("step",)))
 
 
-def build_trainer(config, callbacks=None):
-    """Tokenizer, policy, problems, reward and the trainer for ``config`` (an :class:`HICRAConfig`)."""
+def build_trainer(config, callbacks=None, extra_rewards=(), trainer_cls=None):
+    """Tokenizer, policy, problems, reward and the trainer for ``config`` (an :class:`HICRAConfig`).
+
+    ``extra_rewards`` are further TRL reward functions (summed with the answer reward); ``trainer_cls`` replaces
+    :class:`HICRATrainer` (e.g. ``trl.GRPOTrainer`` for a baseline built from the same parts).
+    """
     import torch
 
     from hicra.data import load_problems, to_hf_dataset
@@ -109,8 +113,9 @@ def build_trainer(config, callbacks=None):
         config=config.dataset_config or None, problem_field=config.problem_field, answer_field=config.answer_field)
     reward = AnswerReward(problems.gym, config.correct_reward, config.format_reward, config.unboxed_reward,
                           config.grading_timeout)
-    return HICRATrainer(model=model, reward_funcs=[reward], args=config, train_dataset=to_hf_dataset(problems),
-                        processing_class=tokenizer, callbacks=callbacks)
+    return (trainer_cls or HICRATrainer)(model=model, reward_funcs=[reward, *extra_rewards], args=config,
+                                         train_dataset=to_hf_dataset(problems), processing_class=tokenizer,
+                                         callbacks=callbacks)
 
 
 def train(config, requested: dict[str, Any], resume: bool = False) -> dict[str, Any]:
