@@ -71,14 +71,14 @@ def _kind(tp: Any) -> tuple[str, bool]:
 
 def _parser(kind: str, optional: bool) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
-        if optional and text.lower() in ("none", "null"):
+        if optional and text.lower() in ("none", "null") and kind not in ("str", "list"):
             return None
         if kind == "int":
             return int(text)
         if kind == "float":
             return float(text)
-        if kind == "list":
-            return [x for x in text.split(",") if x]
+        if kind == "list":  # "none" stays a word: report_to="none" switches every logger off
+            return text if text.lower() == "none" else [x for x in text.split(",") if x]
         if kind == "dict":
             if not text.lstrip().startswith("{"):
                 return text
