@@ -48,11 +48,14 @@ class Backend(Protocol):
 class TransformersBackend:
     """Batched ``model.generate`` with left padding; requests are sorted by prompt length to limit padding."""
 
-    def __init__(self, model: str, dtype: str = "float32", batch_size: int = 16, device: str = "auto") -> None:
+    def __init__(self, model: str, dtype: str = "float32", batch_size: int = 16, device: str = "auto",
+                 threads: int = 0) -> None:
         import torch
 
         from hicra.models import load_model, load_tokenizer
 
+        if threads > 0:
+            torch.set_num_threads(threads)
         self.tokenizer = load_tokenizer(model)
         self.tokenizer.padding_side = "left"
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
@@ -140,10 +143,11 @@ class VLLMBackend:
 
 
 def make_backend(name: str, model: str, dtype: str, batch_size: int, seed: int,
-                 tensor_parallel_size: int = 1) -> Backend:
+                 tensor_parallel_size: int = 1, threads: int = 0) -> Backend:
     """The backend called ``name`` (transformers or vllm)."""
     if name == "transformers":
-        return TransformersBackend(model, dtype="float32" if dtype == "auto" else dtype, batch_size=batch_size)
+        return TransformersBackend(model, dtype="float32" if dtype == "auto" else dtype, batch_size=batch_size,
+                                   threads=threads)
     if name == "vllm":
         return VLLMBackend(model, dtype=dtype, tensor_parallel_size=tensor_parallel_size, seed=seed)
     raise ValueError(f"unknown backend {name!r}; valid: transformers, vllm")

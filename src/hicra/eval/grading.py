@@ -279,12 +279,18 @@ class GradingPool:
         self.size = max(1, workers)
         self.depth = depth
         self.workers = [_Worker() for _ in range(self.size)]
+        self.spare: _Worker | None = None  # started at the first kill, so a replacement is ready at once
         self.lock = threading.Lock()
 
     def close(self) -> None:
-        for w in self.workers:
+        for w in self.workers + ([self.spare] if self.spare else []):
             w.kill()
-        self.workers = []
+        self.workers, self.spare = [], None
+
+    def _replace(self, w: _Worker) -> None:
+        w.kill()
+        self.workers[self.workers.index(w)] = self.spare or _Worker()
+        self.spare = _Worker()
 
     def run(self, items: Sequence[tuple[str, str]], timeout: float) -> list[bool]:
         """Verdicts of math-verify for ``items`` in order; an item running past ``timeout`` seconds is ``False``."""
@@ -317,8 +323,7 @@ class GradingPool:
                         results[w.inflight.popleft()] = False  # too slow: hard kill, re-queue what was behind it
                         remaining -= 1
                         pending.extendleft(reversed(w.inflight))
-                        w.kill()
-                        self.workers[self.workers.index(w)] = _Worker()
+                        self._replace(w)
         return [bool(r) for r in results]
 
 

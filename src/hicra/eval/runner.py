@@ -55,6 +55,8 @@ class EvalConfig:
     batch_size: int = option(16, "prompts per generate() call (transformers backend)")
     dtype: str = option("auto", "model dtype: auto, float32, bfloat16 or float16")
     tensor_parallel_size: int = option(1, "GPUs per model (vllm backend)")
+    torch_threads: int = option(0, "torch CPU threads for the transformers backend (0 = torch's default); 1 is "
+                                   "much faster than oversubscribing a busy machine")
     source: Literal["local", "hub"] = option("local", "benchmark data: local (shipped JSONL) or hub (datasets)")
     instruction: str = option(DEFAULT_INSTRUCTION, "instruction appended to every problem (§4.1)")
     chat_template: bool = option(True, "wrap prompts in the model's chat template")
@@ -186,7 +188,7 @@ def run(config: EvalConfig, backend: Any = None) -> dict[str, Any]:
         if todo:
             if backend is None:
                 backend = make_backend(config.backend, config.model, config.dtype, config.batch_size, config.seed,
-                                       config.tensor_parallel_size)
+                                       config.tensor_parallel_size, config.torch_threads)
             if tokenizer is None:
                 tokenizer = getattr(backend, "tokenizer", None) or load_tokenizer(config.model)
             prompts = {p.id: build_prompt(tokenizer, p.prompt, config.instruction, config.chat_template,
