@@ -159,3 +159,18 @@ def test_analyzer_skips_empty_batches_and_empty_completions(paper_tagger):
                  "logprobs": [], "entropies": []})])
     (row,) = an.rows()
     assert row["step"] == 3 and row["n_tokens"] == 0 and math.isnan(row["planning_ratio"])
+
+
+def test_analyze_cli_writes_bucketed_csv(synthetic_runs, tmp_path, capsys):
+    import csv
+
+    from hicra.cli import main
+
+    out = tmp_path / "out"
+    assert main(["analyze", str(synthetic_runs[0]), "--output", str(out), "--bucket", "2", "--pass-k", "1,2"]) == 0
+    assert "analyzed 80 records in 3 step buckets" in capsys.readouterr().out
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [r["step"] for r in rows] == ["0", "2", "4"] and [r["n_completions"] for r in rows] == ["32", "32", "16"]
+    assert "pass_at_2" in rows[0] and "pass_at_4" not in rows[0]
+    doc = json.loads((out / "metrics.json").read_text())
+    assert doc["method"] == "hicra" and doc["columns"]["semantic_entropy"]["section"] == "§2.2.2"
