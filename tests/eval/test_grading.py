@@ -137,3 +137,34 @@ def test_grade_works_in_a_daemonic_process():
     child.start()
     assert queue.get(timeout=60) is True
     child.join(timeout=10)
+
+
+def test_a_worker_that_dies_mid_item_costs_only_that_item():
+    import os
+    import signal
+
+    from hicra.eval.grading import GradingPool
+
+    pool = GradingPool(workers=1)
+    try:
+        pool.run([("1/2", "0.5")], timeout=30)  # started and warm
+        victim = pool.workers[0].proc.pid
+        threading.Timer(0.5, os.kill, (victim, signal.SIGKILL)).start()
+        start = time.monotonic()
+        verdicts = pool.run([(r"2^{2^{2^{2^{2^{2}}}}}", "5"), ("x=3", "3"), (r"\frac{1}{2}", "0.5")], timeout=30)
+        assert verdicts == [False, True, True] and time.monotonic() - start < 15
+        assert pool.workers[0].proc.pid != victim
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_cannot_start_is_a_clear_error(monkeypatch):
+    from hicra.eval.grading import GradingPool
+
+    monkeypatch.setenv("HICRA_GRADE_MEM_MB", "20")  # far too little address space to import SymPy
+    pool = GradingPool(workers=1)
+    try:
+        with pytest.raises(RuntimeError, match="grading worker failed to start"):
+            pool.run([("x", "y")], timeout=5)
+    finally:
+        pool.close()

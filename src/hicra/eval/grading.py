@@ -215,9 +215,11 @@ def _serve() -> None:
     if mem_mb > 0:
         resource.setrlimit(resource.RLIMIT_AS, (mem_mb << 20, mem_mb << 20))
     logging.disable(logging.CRITICAL)  # math-verify logs every timeout
+    out = os.fdopen(os.dup(1), "w")  # the protocol channel; stray prints of libraries go to stderr
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     import math_verify  # noqa: F401  (import before announcing readiness)
 
-    out = sys.stdout
     out.write("ready\n")
     out.flush()
     for line in sys.stdin:
@@ -248,15 +250,22 @@ class _Worker:
         if not self.inflight:
             self.head_start = time.monotonic()
         self.inflight.append(item_id)
-        self.proc.stdin.write((json.dumps([item_id, answer, reference, inner]) + "\n").encode())  # type: ignore
-        self.proc.stdin.flush()  # type: ignore[union-attr]
+        try:
+            self.proc.stdin.write((json.dumps([item_id, answer, reference, inner]) + "\n").encode())  # type: ignore
+            self.proc.stdin.flush()  # type: ignore[union-attr]
+        except (BrokenPipeError, OSError):
+            pass  # the worker died; read_lines reports it
 
-    def read_lines(self) -> list[str]:
+    def read_lines(self) -> list[str] | None:
+        """Complete lines received so far, or ``None`` if the worker has exited."""
         chunk = os.read(self.fd, 1 << 16)
         if not chunk:
-            self.log.seek(0)
-            tail = self.log.read().decode(errors="replace").strip().splitlines()
-            raise RuntimeError(f"grading worker exited: {tail[-1] if tail else 'no message'}")
+            if not self.ready:  # it never started: a broken installation, not a bad answer
+                self.proc.wait()
+                self.log.seek(0)
+                tail = self.log.read().decode(errors="replace").strip().splitlines()
+                raise RuntimeError(f"grading worker failed to start: {tail[-1] if tail else 'no message'}")
+            return None
         self.buf += chunk
         *lines, self.buf = self.buf.split(b"\n")
         return [x.decode() for x in lines]
@@ -292,6 +301,28 @@ class GradingPool:
         self.workers[self.workers.index(w)] = self.spare or _Worker()
         self.spare = _Worker()
 
+    def _collect(self, w: _Worker, readable: bool, results: list[bool | None], pending: deque[int],
+                 timeout: float) -> int:
+        """Store ``w``'s finished verdicts; kill it if its current item is late or it died. Returns items done."""
+        lines = w.read_lines() if readable else []
+        done = 0
+        for line in lines or []:
+            if line == "ready":
+                w.ready = True
+                continue
+            item_id, ok = json.loads(line)
+            w.inflight.popleft()
+            w.head_start = time.monotonic()
+            results[item_id] = bool(ok)
+            done += 1
+        if lines is None or (w.inflight and time.monotonic() - w.head_start > timeout):
+            if w.inflight:  # too slow, or crashed (e.g. out of memory): wrong; re-queue the items behind it
+                results[w.inflight.popleft()] = False
+                done += 1
+                pending.extendleft(reversed(w.inflight))
+            self._replace(w)
+        return done
+
     def run(self, items: Sequence[tuple[str, str]], timeout: float) -> list[bool]:
         """Verdicts of math-verify for ``items`` in order; an item running past ``timeout`` seconds is ``False``."""
         inner = int(timeout // 3) if timeout >= 3 else None  # math-verify's own limits, per parse/compare call
@@ -309,30 +340,21 @@ class GradingPool:
                 waits = [w.head_start + timeout - now for w in self.workers if w.inflight]
                 ready, _, _ = select.select([w.fd for w in self.workers], [], [], max(0.0, min(waits, default=1.0)))
                 for w in list(self.workers):
-                    if w.fd in ready:
-                        for line in w.read_lines():
-                            if line == "ready":
-                                w.ready = True
-                                continue
-                            item_id, ok = json.loads(line)
-                            w.inflight.popleft()
-                            w.head_start = time.monotonic()
-                            results[item_id] = bool(ok)
-                            remaining -= 1
-                    if w.inflight and time.monotonic() - w.head_start > timeout:
-                        results[w.inflight.popleft()] = False  # too slow: hard kill, re-queue what was behind it
-                        remaining -= 1
-                        pending.extendleft(reversed(w.inflight))
-                        self._replace(w)
+                    remaining -= self._collect(w, w.fd in ready, results, pending, timeout)
         return [bool(r) for r in results]
 
 
 _POOLS: dict[int, GradingPool] = {}
 _POOLS_LOCK = threading.Lock()
+_POOLS_PID = os.getpid()
 
 
 def _pool(workers: int) -> GradingPool:
+    global _POOLS_PID
     with _POOLS_LOCK:
+        if _POOLS_PID != os.getpid():  # a forked child: the inherited workers belong to the parent
+            _POOLS.clear()
+            _POOLS_PID = os.getpid()
         if workers not in _POOLS:
             _POOLS[workers] = GradingPool(workers)
         return _POOLS[workers]
@@ -381,4 +403,4 @@ def grade_many(pairs: Iterable[tuple[str, str]], timeout: float = DEFAULT_TIMEOU
 
 def grade(prediction_text: str, reference: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
     """``True`` if the last ``\\boxed{}`` answer of ``prediction_text`` is equivalent to ``reference`` (Table 1)."""
-    return grade_many([(prediction_text, reference)], timeout=timeout, workers=1)[0]
+    return grade_many([(prediction_text, reference)], timeout=timeout)[0]
