@@ -115,8 +115,6 @@ class _Batch:
                 except (TypeError, ValueError):
                     raise RecordError(f"{source}:{lineno}: field {name!r} must be a list of numbers") from None
             pos += length
-        if np.isinf(out).any() and name == "entropies":
-            raise RecordError(f"{source}: field 'entropies' holds an infinite value")
         return out
 
     def planning_for(self, kept: frozenset[str]) -> np.ndarray:

@@ -63,8 +63,9 @@ def dynamics_grid(rows: Sequence[dict[str, Any]], band: Sequence[dict[str, Any]]
     ax = axes[0, 0]
     ax.plot(*_series(rows, "accuracy"), color="black", label="accuracy", **kw)
     for k in pass_k:
-        if k > 1:
-            ax.plot(*_series(rows, f"pass_at_{k}"), linestyle="--", label=f"Pass@{k}", **kw)
+        steps, values = _series(rows, f"pass_at_{k}")
+        if k > 1 and any(v == v for v in values):  # skip k larger than every group
+            ax.plot(steps, values, linestyle="--", label=f"Pass@{k}", **kw)
     _finish(ax, "Accuracy / Pass@k")
     axes[0, 1].plot(*_series(rows, "mean_length"), color="black", **kw)
     _finish(axes[0, 1], "Mean length", "tokens")
