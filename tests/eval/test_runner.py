@@ -111,3 +111,17 @@ def test_bad_inputs_are_one_line(tmp_path, capsys):
     assert "made with temperature=0.6, this run asks temperature=1.0" in capsys.readouterr().err
     assert main(["eval", "--benchmarks", "gsm8k"]) == 1
     assert "--output DIR is required" in capsys.readouterr().err
+    assert main(["eval", "--benchmarks", "gsm8k", "--top-p", "1.5", "--output", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.strip() == "hicra eval: error: --top-p must be in (0, 1]"
+
+
+def test_yaml_config_then_flags(tmp_path):
+    from hicra.cli import build_parser
+    from hicra.config import build_config
+
+    path = tmp_path / "eval.yaml"
+    path.write_text("benchmarks: [gsm8k, amc23]\nsamples: 4\ntemperature: 1\nlimit: 5\n")
+    args = build_parser().parse_args(["eval", "--config", str(path), "--temperature", "0.8", "--output", "x"])
+    config = build_config(EvalConfig, args)
+    assert (config.benchmarks, config.limit, config.temperature, config.output) == (["gsm8k", "amc23"], 5, 0.8, "x")
+    assert samples_for(config, "gsm8k") == 4

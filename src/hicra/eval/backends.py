@@ -63,7 +63,21 @@ class TransformersBackend:
         self.batch_size = max(1, batch_size)
 
     def generate(self, requests: Sequence[Request], sampling: Sampling) -> Iterator[list[Completion]]:
+        import sys
+
         import torch
+        from tqdm import tqdm
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        class StepBar(StoppingCriteria):
+            """Advances a token-step progress bar; never stops generation."""
+
+            def __init__(self, bar: tqdm) -> None:
+                self.bar = bar
+
+            def __call__(self, input_ids, scores, **kwargs):  # type: ignore[no-untyped-def]
+                self.bar.update(1)
+                return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
         order = sorted(requests, key=lambda r: len(r.prompt), reverse=True)
         eos = self.tokenizer.eos_token_id
@@ -75,9 +89,11 @@ class TransformersBackend:
             torch.manual_seed(sampling.seed + number)
             sample = sampling.temperature > 0
             extra: dict[str, Any] = {"temperature": sampling.temperature, "top_p": sampling.top_p} if sample else {}
-            with torch.inference_mode():
+            with torch.inference_mode(), tqdm(total=sampling.max_tokens, desc=f"batch of {len(batch)}", unit="tok",
+                                              leave=False, file=sys.stderr, mininterval=2.0) as bar:
                 out = self.model.generate(**enc, do_sample=sample, max_new_tokens=sampling.max_tokens,
-                                          pad_token_id=pad, eos_token_id=eos, top_k=None, **extra)
+                                          pad_token_id=pad, eos_token_id=eos, top_k=None,
+                                          stopping_criteria=StoppingCriteriaList([StepBar(bar)]), **extra)
             new = out[:, enc["input_ids"].shape[1]:].tolist()
             chunk = []
             for req, ids in zip(batch, new):

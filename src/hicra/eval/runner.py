@@ -41,7 +41,7 @@ class EvalConfig:
     model: str = option("smollm2", "model: smollm2 (offline default), a Hugging Face id or a local checkpoint")
     benchmarks: list[str] = option(list(PAPER_BENCHMARKS),
                                    f"comma-separated benchmarks; valid: {', '.join(BENCHMARKS)}")
-    samples: str = option("auto", "samples per problem: auto (paper protocol, see --auto-samples) or a number N")
+    samples: int | str = option("auto", "samples per problem: auto (paper protocol, see --auto-samples) or a number N")
     auto_samples: list[str] = option([f"{b.name}={b.paper_samples}" for b in BENCHMARKS.values()
                                       if b.paper_samples > 1],
                                      "NAME=N samples per problem under --samples auto; unlisted benchmarks use 1 "
@@ -68,7 +68,7 @@ class EvalConfig:
 
 def samples_for(config: EvalConfig, benchmark: str) -> int:
     """Samples per problem for ``benchmark`` under ``config.samples`` (auto → ``auto_samples`` or 1)."""
-    if config.samples != "auto":
+    if str(config.samples) != "auto":
         try:
             n = int(config.samples)
         except ValueError:
@@ -83,6 +83,22 @@ def samples_for(config: EvalConfig, benchmark: str) -> int:
             raise ValueError(f"--auto-samples entry {item!r} is not NAME=N")
         table[get_benchmark(name).name] = int(value)
     return table.get(benchmark, 1)
+
+
+def validate(config: EvalConfig) -> None:
+    """One-line errors for settings no run could use."""
+    checks = [(config.limit is None or config.limit > 0, "--limit must be positive"),
+              (config.max_tokens > 0, "--max-tokens must be positive"),
+              (config.temperature >= 0, "--temperature must be >= 0"),
+              (0 < config.top_p <= 1, "--top-p must be in (0, 1]"),
+              (config.batch_size > 0, "--batch-size must be positive"),
+              (config.grade_timeout > 0, "--grade-timeout must be positive"),
+              (config.grade_workers > 0, "--grade-workers must be positive"),
+              (bool(config.output), "--output DIR is required"),
+              (bool(config.benchmarks), "no benchmark given (--benchmarks)")]
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(message)
 
 
 def read_cache(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
@@ -168,12 +184,9 @@ def run(config: EvalConfig, backend: Any = None) -> dict[str, Any]:
     from hicra.models import load_tokenizer
     from hicra.records import append_jsonl, write_jsonl
 
-    if not config.output:
-        raise ValueError("--output DIR is required")
-    out = Path(config.output)
+    validate(config)
+    out = Path(str(config.output))
     names = [get_benchmark(b).name for b in config.benchmarks]  # validates every name before any work
-    if not names:
-        raise ValueError("no benchmark given (--benchmarks)")
     plan = {name: samples_for(config, name) for name in names}
     check_settings(out, config)
     sampling = Sampling(config.temperature, config.top_p, config.max_tokens, config.seed)
