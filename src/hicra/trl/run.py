@@ -29,7 +29,8 @@ from hicra.records import read_jsonl, write_jsonl
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
     "smoke": {"dataset_size": 8, "max_steps": 2, "num_generations": 2, "per_device_train_batch_size": 4,
-              "max_completion_length": 12, "save_steps": 2, "save_only_model": False, "report_to": "none"},
+              "max_completion_length": 12, "save_steps": 2, "save_only_model": True, "optim": "adamw_torch",
+              "report_to": "none"},
 }
 
 
