@@ -33,3 +33,8 @@ def test_entropy_gate_restricts_to_long_correct_responses():
 def test_entropy_bonus_is_masked_mean():
     ent = torch.tensor([[1.0, 3.0, 100.0]])
     assert entropy_bonus(ent, torch.tensor([[1, 1, 0]])).item() == 2.0
+
+
+def test_fork_fraction_is_exact_for_decimal_q():
+    ent = torch.arange(10.0).unsqueeze(0)
+    assert fork_token_mask(ent, torch.ones(1, 10, dtype=torch.bool), top_q=0.3).sum() == 3  # 10 · 0.3 → 3, not 4

@@ -30,7 +30,7 @@ from hicra.analysis.metrics import (NAN, conditional_entropy, following_words, m
 from hicra.analysis.options import AnalysisConfig
 from hicra.records import RecordError
 from hicra.tagging.matcher import WHITESPACE_CHAR
-from hicra.tagging.tagger import PlanningTagger, TaggedText
+from hicra.tagging.tagger import PlanningTagger, TaggedText, tokens_covered
 
 # column → (meaning, paper section); pass_at_{k} columns are added per configured k
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -129,19 +129,12 @@ class _Batch:
             tok = np.concatenate(tok) if tok else np.zeros((0, 2), np.int64)
             self._geometry = (solid, occ, tok)
         solid, occ, tok = self._geometry
-        delta = np.zeros(len(solid) + 1, dtype=np.int64)
-        keep = [(a, b) for a, b, g in occ if g in kept]
-        if keep:
-            ab = np.asarray(keep, dtype=np.int64)
-            np.add.at(delta, ab[:, 0], 1)
-            np.add.at(delta, ab[:, 1], -1)
-        inside = (np.cumsum(delta[:-1]) > 0) & solid
-        counted = np.concatenate(([0], np.cumsum(inside)))
         if not len(tok):
             return np.zeros(0, bool)
+        keep = np.asarray([(a, b) for a, b, g in occ if g in kept], dtype=np.int64).reshape(-1, 2)
         # a sub-lexicon's planning tokens are a subset of the full lexicon's; the AND keeps any token-level rule
         # of the tagger (e.g. whitespace-only tokens are never planning tokens)
-        return ((counted[tok[:, 1]] - counted[tok[:, 0]]) > 0) & self.planning
+        return tokens_covered(keep[:, 0], keep[:, 1], solid, tok) & self.planning
 
 
 class DynamicsAnalyzer:

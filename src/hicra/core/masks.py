@@ -30,7 +30,8 @@ def _top_q_per_row(values: Tensor, mask: Tensor, top_q: float) -> Tensor:
         raise ValueError(f"top_q must be in (0, 1], got {top_q}")
     mask = mask.bool()
     n = mask.sum(dim=1)
-    k = torch.ceil(n.to(torch.float64) * top_q).to(torch.long)  # keep ceil(q·n) tokens per sequence
+    # keep ceil(q·n) tokens per sequence; q·n is rounded first so that 0.3 · 10 keeps 3, not 4
+    k = torch.ceil(torch.round(n.to(torch.float64) * top_q, decimals=9)).to(torch.long)
     ranked = torch.where(mask, values.float(), torch.full_like(values, float("-inf"), dtype=torch.float32))
     order = torch.argsort(ranked, dim=1, descending=True, stable=True)
     rank = torch.empty_like(order).scatter_(1, order, torch.arange(order.shape[1], device=order.device).expand_as(order))

@@ -166,12 +166,7 @@ class PlanningTagger:
         matches = self.matcher.match(batch.joined)
         if not len(matches.starts) or not len(batch.offsets):
             return matches, np.zeros(len(batch.offsets), dtype=bool)
-        size = len(batch.joined) + 1
-        delta = np.bincount(matches.starts, minlength=size) - np.bincount(matches.ends, minlength=size)
-        covered = (np.cumsum(delta[:-1]) > 0) & ~matches.whitespace
-        counted = np.concatenate(([0], np.cumsum(covered)))
-        off = np.clip(batch.offsets, 0, len(batch.joined))
-        return matches, counted[off[:, 1]] > counted[off[:, 0]]
+        return matches, tokens_covered(matches.starts, matches.ends, ~matches.whitespace, batch.offsets)
 
     def _split(self, batch: _Batch, matches: Matches, planning: np.ndarray) -> list[TaggedText]:
         """Per-text :class:`TaggedText` objects with offsets and spans relative to each text."""
@@ -192,3 +187,19 @@ class PlanningTagger:
             out.append(TaggedText(batch.joined[s:starts_list[k + 1] - 1], list(batch.id_lists[k]),
                                   batch.offsets[a:b] - s if b > a else _EMPTY_OFFSETS.copy(), planning[a:b], spans[k]))
         return out
+
+
+def tokens_covered(span_starts: np.ndarray, span_ends: np.ndarray, solid: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """[N] bool: the token rule of §2.1 — token i is covered iff one of its non-whitespace characters lies in a span.
+
+    Args:
+        span_starts, span_ends: [M] character spans (unioned when they overlap).
+        solid: [C] bool, true for the non-whitespace characters of the text.
+        offsets: [N, 2] character offsets of the tokens.
+    """
+    size = len(solid) + 1
+    delta = np.bincount(span_starts, minlength=size) - np.bincount(span_ends, minlength=size)
+    covered = (np.cumsum(delta[:-1]) > 0) & solid
+    counted = np.concatenate(([0], np.cumsum(covered)))
+    off = np.clip(offsets, 0, len(solid))
+    return counted[off[:, 1]] > counted[off[:, 0]]
