@@ -118,6 +118,6 @@ def test_metric_helpers_on_a_hand_example():
     assert m["hicra/planning_ratio"] == pytest.approx(2 / 5)
     assert m["hicra/adv_planning"] == pytest.approx((1.2 - 1.6) / 2)
     assert m["hicra/adv_execution"] == pytest.approx((1.0 + 1.0 - 2.0) / 3)
-    assert m["hicra/entropy_planning"] == pytest.approx(3.0) and m["hicra/nll_execution"] == pytest.approx(1.0)
+    assert m["hicra/entropy_planning"] == pytest.approx(3.0) and m["hicra/nll_execution"] == pytest.approx(2.5 / 3)
     out = outcome_metrics([1.0, 0.0, 0.5, 0.5], [True, False, False, False], ["g0", "g0", "g1", "g1"], [3, 4, 5, 6])
     assert out == {"hicra/accuracy": 0.25, "hicra/reward": 0.5, "hicra/groups_with_variance": 0.5, "hicra/length": 4.5}
