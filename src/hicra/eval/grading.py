@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from collections import deque
 from fractions import Fraction
 from typing import Iterable, Sequence
@@ -284,7 +285,7 @@ class _Worker:
 class GradingPool:
     """Persistent worker subprocesses that grade (answer, reference) items with a hard per-item timeout."""
 
-    def __init__(self, workers: int = 2, depth: int = 2) -> None:
+    def __init__(self, workers: int = 2, depth: int = 4) -> None:
         self.size = max(1, workers)
         self.depth = depth
         self.workers = [_Worker() for _ in range(self.size)]
@@ -327,20 +328,26 @@ class GradingPool:
         """Verdicts of math-verify for ``items`` in order; an item running past ``timeout`` seconds is ``False``."""
         inner = int(timeout // 3) if timeout >= 3 else None  # math-verify's own limits, per parse/compare call
         results: list[bool | None] = [None] * len(items)
-        pending = deque(range(len(items)))
+        # items with the same reference go to the same worker, whose parse cache then holds it (others steal work
+        # when their own queue runs dry)
+        queues: list[deque[int]] = [deque() for _ in self.workers]
+        for i, (_, reference) in enumerate(items):
+            queues[zlib.crc32(reference.encode()) % len(queues)].append(i)
         with self.lock:
             remaining = len(items)
             while remaining:
-                for level in range(1, self.depth + 1):  # spread work: one item per worker before queueing a second
-                    for w in self.workers:
-                        if w.ready and pending and len(w.inflight) < level:
-                            i = pending.popleft()
-                            w.send(i, items[i][0], items[i][1], inner)
+                for level in range(1, self.depth + 1):  # spread work: one item per worker before queueing more
+                    for j, w in enumerate(self.workers):
+                        if w.ready and len(w.inflight) < level:
+                            queue = queues[j] if queues[j] else max(queues, key=len)
+                            if queue:
+                                i = queue.popleft() if queue is queues[j] else queue.pop()
+                                w.send(i, items[i][0], items[i][1], inner)
                 now = time.monotonic()
                 waits = [w.head_start + timeout - now for w in self.workers if w.inflight]
                 ready, _, _ = select.select([w.fd for w in self.workers], [], [], max(0.0, min(waits, default=1.0)))
                 for w in list(self.workers):
-                    remaining -= self._collect(w, w.fd in ready, results, pending, timeout)
+                    remaining -= self._collect(w, w.fd in ready, results, queues[self.workers.index(w)], timeout)
         return [bool(r) for r in results]
 
 
