@@ -16,7 +16,8 @@ import re
 import time
 
 from hicra.eval.benchmarks import BENCHMARKS, load_problems
-from hicra.eval.grading import grade_many, shutdown
+from hicra.eval.grading import grade_many
+from hicra.eval.pool import shutdown
 
 ADVERSARIAL = [r"9^{9^{9^{9}}}", r"2^{2^{2^{2^{2^{2}}}}}", "(" * 300 + "1" + ")" * 300, r"10^{10^{10^{10}}}"]
 

@@ -143,7 +143,7 @@ def test_a_worker_that_dies_mid_item_costs_only_that_item():
     import os
     import signal
 
-    from hicra.eval.grading import GradingPool
+    from hicra.eval.pool import GradingPool
 
     pool = GradingPool(workers=1)
     try:
@@ -159,7 +159,7 @@ def test_a_worker_that_dies_mid_item_costs_only_that_item():
 
 
 def test_a_worker_that_cannot_start_is_a_clear_error(monkeypatch):
-    from hicra.eval.grading import GradingPool
+    from hicra.eval.pool import GradingPool
 
     monkeypatch.setenv("HICRA_GRADE_MEM_MB", "20")  # far too little address space to import SymPy
     pool = GradingPool(workers=1)
