@@ -168,3 +168,9 @@ def test_a_worker_that_cannot_start_is_a_clear_error(monkeypatch):
             pool.run([("x", "y")], timeout=5)
     finally:
         pool.close()
+
+
+def test_package_exposes_the_grader():
+    import hicra.eval
+
+    assert hicra.eval.grade is grade and hicra.eval.grade_many is grade_many
