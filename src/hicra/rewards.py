@@ -11,7 +11,8 @@ s ∈ [0, 1] is the grader's score (1 = correct; gym scorers may give partial cr
 
 Deviations from the paper (correctness only), each a named option that 0 switches off:
 
-- ``format_reward`` (default 0.1): a bonus for a closed ``\\boxed{...}`` answer, whatever its value.
+- ``format_reward`` (default 0.1): a bonus for a closed ``\\boxed{...}`` answer, whatever its value, as long as it
+  holds a digit or a LaTeX command (a copied placeholder such as ``\\boxed{N}`` earns nothing).
 - ``unboxed_reward`` (default 0.5): partial credit when the graded answer is wrong or missing but the last number
   written in the completion equals the reference. Both exist so that a weak model's groups have reward variance
   (else every GRPO advantage is 0); ``correct`` in the rollout log stays the strict boxed-answer verdict.
@@ -31,6 +32,7 @@ SAFE_GYM_SCORERS = frozenset({
     "decimal_arithmetic", "prime_factorization", "fraction_simplification",
 })
 _NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
+_ANSWER_LIKE = re.compile(r"[\d\\]")  # a digit or a LaTeX command: not a copied placeholder such as \boxed{N}
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Score:
     reward: float
     correct: bool  # strict: the extracted final answer is right
     score: float  # grader score in [0, 1]
-    boxed: bool  # a closed \boxed{...} is present
+    boxed: bool  # a closed \boxed{...} with a digit or LaTeX command is present
     unboxed_hit: bool  # wrong/missing graded answer, but the last number equals the reference
 
 
@@ -99,7 +101,7 @@ class AnswerReward:
         out = []
         for text, ref, s in zip(texts, answers, self.grader_scores(texts, answers, tasks, entries)):
             correct = s >= 1.0
-            boxed = extract_boxed(text, fallbacks=False) is not None
+            boxed = bool(_ANSWER_LIKE.search(extract_boxed(text, fallbacks=False) or ""))
             number = None if correct or not self.unboxed_reward else last_number(text)
             hit = number is not None and quick_verdict(number, str(ref)) is True
             reward = self.correct_reward * s + self.format_reward * boxed + self.unboxed_reward * hit

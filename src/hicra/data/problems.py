@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 DEFAULT_DATASET = "gym:basic_arithmetic,chain_sum,products"
-DEFAULT_TEMPLATE = "{problem}\nThink step by step, then give the final answer as \\boxed{answer}."
+DEFAULT_TEMPLATE = "{problem}\nSolve it step by step. End with: The answer is \\boxed{N}, where N is your result."
 PROBLEM_FIELDS = ("problem", "question", "Problem", "prompt")
 ANSWER_FIELDS = ("answer", "final_answer", "Answer", "solution")
 

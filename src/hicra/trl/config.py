@@ -77,7 +77,8 @@ class HICRAConfig(GRPOConfig):
     answer_field: str = _opt("", "column with the reference (default: answer, final_answer, Answer, solution)")
     gym_difficulty: int = _opt(0, "reasoning-gym curriculum level for every attribute of every task (0 = easiest; "
                                   "-1 = the task's plain default config)")
-    gym_options: dict = _opt({"basic_arithmetic": {"operators": ["+", "-", "*"]}},
+    gym_options: dict = _opt({"basic_arithmetic": {"operators": ["+", "-", "*"], "allow_negation": False,
+                                                   "allow_parentheses": False}},
                              "per-task reasoning-gym config overrides, {task: {field: value}} (YAML mapping or JSON)")
     prompt_template: str = _opt(DEFAULT_TEMPLATE, "user message; {problem} is replaced by the problem text")
     system_prompt: str = _opt("", "system message ('' = the chat template's default)")
@@ -99,7 +100,7 @@ class HICRAConfig(GRPOConfig):
     epsilon_high: float = _trl("epsilon_high", 0.28, "clip-higher as in the paper (§4.1)")
     num_generations: int = _trl("num_generations", 8, "8 samples per prompt")
     per_device_train_batch_size: int = _trl("per_device_train_batch_size", 16, "2 prompts × 8 samples per step")
-    max_completion_length: int = _trl("max_completion_length", 128, "128 tokens on CPU; paper: 8k")
+    max_completion_length: int = _trl("max_completion_length", 96, "96 tokens on CPU; paper: 8k")
     temperature: float = _trl("temperature", 0.7, "0.7: SmolLM2 at 1.0 rarely finishes an answer")
     max_steps: int = _trl("max_steps", 20, "20 optimizer steps (about 15 min on 2 CPU cores)")
     lr_scheduler_type: str = _trl("lr_scheduler_type", "constant", "constant learning rate")
