@@ -169,7 +169,16 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
     return args, requested_fields(values)
 
 
+def _quiet() -> None:
+    """Silence library warnings that say nothing about this run (deprecations, CPU pin_memory)."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*pin_memory.*")
+
+
 def run(args: argparse.Namespace) -> int:
+    _quiet()
     from hicra.trl.config import HICRAConfig
     from hicra.trl.run import print_summary, train
 

@@ -90,6 +90,23 @@ def _read_complete(path: Path) -> list[dict[str, Any]]:
     return list(read_jsonl(path, ("step",)))
 
 
+def _progress_callback():
+    """A tqdm bar that shows a few metrics as its postfix instead of printing every log dict."""
+    from transformers.trainer_callback import ProgressCallback
+
+    class CompactProgress(ProgressCallback):
+        KEYS = (("hicra/reward", "reward"), ("hicra/accuracy", "acc"), ("hicra/planning_ratio", "plan"),
+                ("step_time", "s/step"))
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and self.training_bar is not None and logs:
+                shown = {label: f"{logs[k]:.3g}" for k, label in self.KEYS if isinstance(logs.get(k), (int, float))}
+                if shown:
+                    self.training_bar.set_postfix(shown, refresh=True)
+
+    return ProgressCallback, CompactProgress
+
+
 def build_trainer(config, callbacks=None, extra_rewards=(), trainer_cls=None):
     """Tokenizer, policy, problems, reward and the trainer for ``config`` (an :class:`HICRAConfig`).
 
@@ -114,9 +131,14 @@ def build_trainer(config, callbacks=None, extra_rewards=(), trainer_cls=None):
         config=config.dataset_config or None, problem_field=config.problem_field, answer_field=config.answer_field)
     reward = AnswerReward(problems.gym, config.correct_reward, config.format_reward, config.unboxed_reward,
                           config.grading_timeout)
-    return (trainer_cls or HICRATrainer)(model=model, reward_funcs=[reward, *extra_rewards], args=config,
-                                         train_dataset=to_hf_dataset(problems), processing_class=tokenizer,
-                                         callbacks=callbacks)
+    trainer = (trainer_cls or HICRATrainer)(model=model, reward_funcs=[reward, *extra_rewards], args=config,
+                                            train_dataset=to_hf_dataset(problems), processing_class=tokenizer,
+                                            callbacks=callbacks)
+    if not config.disable_tqdm:
+        default, compact = _progress_callback()
+        trainer.remove_callback(default)
+        trainer.add_callback(compact)
+    return trainer
 
 
 def train(config, requested: dict[str, Any], resume: bool = False) -> dict[str, Any]:
