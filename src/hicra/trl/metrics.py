@@ -26,6 +26,7 @@ hicra/credit_tokens            fraction of tokens that received the α|Â| bonus
 =============================  =====================================================================================
 
 Entropy/NLL keys need the sampling policy's token statistics (``log_token_stats``); without them they are absent.
+They are taken from the temperature-scaled next-token distribution that generation samples from (before top-p/k).
 A mean over an empty set (e.g. no planning token in the batch) is NaN and is written as ``null``.
 """
 

@@ -143,15 +143,19 @@ def build_trainer(config, callbacks=None, extra_rewards=(), trainer_cls=None):
 
 def train(config, requested: dict[str, Any], resume: bool = False) -> dict[str, Any]:
     """Train ``config`` in ``config.output_dir`` (resuming from its last checkpoint if ``resume``); a summary."""
+    from accelerate import PartialState
+
     run_dir = Path(config.output_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint, step = last_checkpoint(run_dir) if resume else (None, 0)
-    if resume or not any(run_dir.glob("checkpoint-*")):
-        truncate_logs(run_dir, step)  # a fresh run starts with empty logs; a resumed one drops what follows step
-    else:
+    if not resume and any(run_dir.glob("checkpoint-*")):
         raise RuntimeError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick a new output_dir")
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(config_document(config, requested), sort_keys=False),
-                                         encoding="utf-8")
+    state = PartialState()
+    if state.is_main_process:  # one writer for the shared run directory
+        run_dir.mkdir(parents=True, exist_ok=True)
+        truncate_logs(run_dir, step)  # a fresh run starts with empty logs; a resumed one drops what follows step
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(config_document(config, requested), sort_keys=False),
+                                             encoding="utf-8")
+    state.wait_for_everyone()
     started = time.perf_counter()
     trainer = build_trainer(config)
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
