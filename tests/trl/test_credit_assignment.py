@@ -124,3 +124,12 @@ def test_entropy_gated_variant_selects_top_q_of_eligible_sequences(tiny_values):
     assert torch.equal(bonus.sum(1)[nonzero], torch.ceil(counts[nonzero] * 0.5).long())
     row = json.loads((trainer.run_dir / "metrics.jsonl").read_text().splitlines()[0])
     assert 0.4 < row["hicra/credit_tokens"] <= 0.7
+
+
+def test_group_ids_and_slices_follow_trl_process_layout():
+    from types import SimpleNamespace
+
+    # TRL hands process p the contiguous slice [p·B, (p+1)·B) of the gathered batch; groups are consecutive there
+    fake = SimpleNamespace(accelerator=SimpleNamespace(process_index=1, device="cpu"), num_generations=4)
+    assert HICRATrainer._group_ids(fake, 6).tolist() == [1, 1, 2, 2, 2, 2]
+    assert HICRATrainer._process_slice(fake, 6) == slice(6, 12)

@@ -107,8 +107,10 @@ def _add(group, f: dataclasses.Field, tp: Any, hidden: bool = False) -> None:
         group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
                            help=_help(f, default, hidden))
     else:
-        group.add_argument(flag, dest=f.name, type=_parser(kind, optional), default=argparse.SUPPRESS,
-                           metavar=kind.upper() if kind != "list" else "A,B,...", help=_help(f, default, hidden))
+        choices = f.metadata.get("choices")
+        metavar = "{" + ",".join(choices) + "}" if choices else kind.upper() if kind != "list" else "A,B,..."
+        group.add_argument(flag, dest=f.name, type=_parser(kind, optional), default=argparse.SUPPRESS, choices=choices,
+                           metavar=metavar, help=_help(f, default, hidden))
 
 
 def build_parser(show_all: bool = False) -> argparse.ArgumentParser:

@@ -38,10 +38,11 @@ from hicra.models import DEFAULT_MODEL
 _PARENT = {f.name: f for f in dataclasses.fields(GRPOConfig)}
 
 
-def _opt(default: Any, help: str) -> Any:
+def _opt(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
+    meta = {"help": help, **({"choices": choices} if choices else {})}
     if isinstance(default, (list, dict)):
-        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help})
-    return field(default=default, metadata={"help": help})
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 def _trl(name: str, default: Any, why: str = "") -> Any:
@@ -56,7 +57,8 @@ def _trl(name: str, default: Any, why: str = "") -> Any:
 @dataclass
 class HICRAConfig(GRPOConfig):
     # ------------------------------------------------------------------------------------- credit assignment (§3)
-    method: str = _opt("hicra", "credit assignment: " + "; ".join(f"'{k}' = {v}" for k, v in CREDIT_ASSIGNERS.items()))
+    method: str = _opt("hicra", "credit assignment: " + "; ".join(f"'{k}' = {v}" for k, v in CREDIT_ASSIGNERS.items()),
+                       choices=tuple(CREDIT_ASSIGNERS))
     hicra_alpha: float = _opt(0.2, "α ≥ 0 of HICRA: planning-token advantage Â + α|Â| (paper: 0.2; 0 = GRPO)")
     lexicon: str = _opt("paper", "Strategic-Gram lexicon for planning tokens: 'paper' (Appendix A) or a lexicon file "
                                  "(JSON or text, see `hicra tag`/`hicra mine`)")
@@ -68,15 +70,15 @@ class HICRAConfig(GRPOConfig):
                                          "(sets TRL's entropy_coef)")
     # ------------------------------------------------------------------------------------------ model and data
     model: str = _opt(DEFAULT_MODEL, "policy: 'smollm2' (SmolLM2-135M-Instruct, offline), a hub id or a local path")
-    model_dtype: str = _opt("float32", "weights dtype: float32, bfloat16 or float16")
+    model_dtype: str = _opt("float32", "weights dtype", choices=("float32", "bfloat16", "float16"))
     dataset: str = _opt(DEFAULT_DATASET, "training problems: 'gym:TASK,TASK' (reasoning-gym, offline), a .jsonl/"
                                          ".parquet file with problem/answer fields, or a hub dataset id")
     dataset_size: int = _opt(512, "number of problems (gym: generated; files/hub: first N rows, 0 = all)")
     dataset_seed: int = _opt(0, "seed of generated reasoning-gym problems (task k uses seed + k)")
     dataset_split: str = _opt("train", "split of a hub dataset")
     dataset_config: str = _opt("", "configuration name of a hub dataset (e.g. 'main' for openai/gsm8k)")
-    problem_field: str = _opt("", "column with the problem text (default: problem, question, Problem, prompt)")
-    answer_field: str = _opt("", "column with the reference (default: answer, final_answer, Answer, solution)")
+    problem_field: str = _opt("", "column with the problem text ('' = the first of problem, question, Problem, prompt)")
+    answer_field: str = _opt("", "column with the reference ('' = the first of answer, final_answer, Answer, solution)")
     gym_difficulty: int = _opt(0, "reasoning-gym curriculum level for every attribute of every task (0 = easiest; "
                                   "-1 = the task's plain default config)")
     gym_options: dict = _opt({"basic_arithmetic": {"operators": ["+", "-", "*"], "allow_negation": False,
