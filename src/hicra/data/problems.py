@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Iterable
@@ -89,9 +90,9 @@ def load_gym(tasks: list[str], size: int, seed: int, difficulty: int | None, opt
     """``size`` problems interleaved over ``tasks`` (task k gets seed ``seed + k``)."""
     if not tasks:
         raise ValueError("gym: needs at least one task name, e.g. gym:basic_arithmetic,chain_sum")
-    unknown = sorted(set(options) - set(tasks))
-    if unknown:
-        raise ValueError(f"gym_options names task {unknown[0]!r}, which is not in the dataset spec")
+    unused = sorted(set(options) - set(tasks))
+    if unused:  # the default options name tasks of the default mix; a custom mix simply does not use them
+        warnings.warn(f"gym_options for {', '.join(unused)} ignored: not in the dataset spec", stacklevel=2)
     per_task = math.ceil(size / len(tasks))
     datasets = {t: gym_dataset(t, per_task, seed + k, difficulty, options.get(t)) for k, t in enumerate(tasks)}
     rows = []
