@@ -33,7 +33,7 @@ def make_trainer(arm: str, args: argparse.Namespace, out: str):
 
     config = HICRAConfig(
         output_dir=f"{out}/{arm}", model=args.model, method="grpo" if arm == "grpo" else "hicra",
-        dataset=args.dataset, dataset_size=64, num_generations=args.num_generations,
+        dataset=args.dataset, dataset_size=64, gym_options={}, num_generations=args.num_generations,
         per_device_train_batch_size=args.batch, max_completion_length=args.max_completion_length, learning_rate=0.0,
         max_steps=args.rounds, save_strategy="no", report_to="none", torch_threads=args.threads, seed=args.seed,
         log_token_stats=arm != "trl", disable_tqdm=True, use_cpu=True, optim="adamw_torch")
