@@ -51,6 +51,16 @@ def test_local_files_gsm8k_math500_minerva(shared_dir, tmp_path):
         load_problems(str(custom), problem_field="q")
 
 
+def test_parquet_files_load(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "train.parquet"
+    pq.write_table(pa.table({"problem": ["1+2?", "2+2?"], "answer": ["3", "4"]}), path)
+    p = load_problems(str(path))
+    assert [r["answer"] for r in p.rows] == ["3", "4"] and p.rows[1]["prompt_id"].endswith("/1")
+
+
 def test_hub_ids_go_through_datasets_load_dataset(monkeypatch):
     import datasets
 

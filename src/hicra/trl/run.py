@@ -1,4 +1,4 @@
-"""One training run: build model, data, reward and :class:`HICRATrainer` from a config, train, summarise.
+"""One training run (arXiv 2509.03646, §4.1 setup): build model, data, reward and :class:`HICRATrainer`, train, summarise.
 
 Run directory (``output_dir``)::
 
