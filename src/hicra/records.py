@@ -42,11 +42,11 @@ class RecordError(ValueError):
     """A bad JSONL record; the message names file, line and field."""
 
 
-def read_jsonl(path: str | Path, required: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
-    """Yield the JSON objects of ``path``; blank lines are skipped; bad lines raise :class:`RecordError`."""
+def iter_jsonl(path: str | Path, error: type[ValueError] = RecordError) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line of ``path``; a bad line raises ``error`` naming it."""
     path = Path(path)
     if not path.is_file():
-        raise RecordError(f"{path}: no such file")
+        raise error(f"{path}: no such file")
     with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
@@ -54,13 +54,19 @@ def read_jsonl(path: str | Path, required: Sequence[str] = ()) -> Iterator[dict[
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
-                raise RecordError(f"{path}:{lineno}: invalid JSON ({e.msg})") from None
+                raise error(f"{path}:{lineno}: invalid JSON ({e.msg})") from None
             if not isinstance(obj, dict):
-                raise RecordError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            for name in required:
-                if name not in obj:
-                    raise RecordError(f"{path}:{lineno}: missing field {name!r}")
-            yield obj
+                raise error(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+            yield lineno, obj
+
+
+def read_jsonl(path: str | Path, required: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+    """Yield the JSON objects of ``path``; blank lines are skipped; bad lines raise :class:`RecordError`."""
+    for lineno, obj in iter_jsonl(path):
+        for name in required:
+            if name not in obj:
+                raise RecordError(f"{path}:{lineno}: missing field {name!r}")
+        yield obj
 
 
 def read_rollouts(path: str | Path) -> list[dict[str, Any]]:

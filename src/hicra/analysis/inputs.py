@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import numpy as np
 import yaml
 
-from hicra.records import ROLLOUT_REQUIRED, RecordError
+from hicra.records import ROLLOUT_REQUIRED, RecordError, iter_jsonl
 
 TOKEN_FIELDS = ("logprobs", "entropies")
 
@@ -103,18 +103,8 @@ def validate(path: Path, lineno: int, rec: Any) -> dict[str, Any]:
 
 def iter_rollouts(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, validated record) for each non-blank line of a rollout file."""
-    path = Path(path)
-    if not path.is_file():
-        raise RecordError(f"{path}: no such file")
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise RecordError(f"{path}:{lineno}: invalid JSON ({e.msg})") from None
-            yield lineno, validate(path, lineno, rec)
+    for lineno, rec in iter_jsonl(path):
+        yield lineno, validate(Path(path), lineno, rec)
 
 
 def is_correct(rec: dict[str, Any], threshold: float) -> bool:

@@ -21,13 +21,14 @@ its README); ``source="hub"`` calls ``datasets.load_dataset`` on the public copi
 from __future__ import annotations
 
 import ast
-import json
 import re
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from hicra.eval.grading import extract_boxed
+from hicra.records import iter_jsonl
 
 
 @dataclass(frozen=True)
@@ -164,14 +165,8 @@ def get_benchmark(name: str) -> Benchmark:
 
 
 def _local_rows(bench: Benchmark) -> Iterable[dict[str, Any]]:
-    path = resources.files("hicra") / "data" / "benchmarks" / bench.folder / "test.jsonl"
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ValueError(f"{path}:{lineno}: invalid JSON ({e.msg})") from None
+    path = Path(str(resources.files("hicra") / "data" / "benchmarks" / bench.folder / "test.jsonl"))
+    return (row for _, row in iter_jsonl(path))
 
 
 def _hub_rows(bench: Benchmark) -> Iterable[dict[str, Any]]:

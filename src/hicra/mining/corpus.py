@@ -10,7 +10,6 @@ stratifies by ``step`` (equal quota per step, leftovers to the larger steps) so 
 
 from __future__ import annotations
 
-import json
 import random
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any, Iterator
 from tqdm import tqdm
 
 from hicra.mining.config import MineConfig, MiningError
+from hicra.records import iter_jsonl
 
 TEXT_FIELDS = ("completion", "solution", "text")
 
@@ -51,17 +51,7 @@ def resolve_input(path: str | Path) -> Path:
 
 def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line number, object)`` for every non-blank line of a JSONL file."""
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise CorpusError(f"{path}:{lineno}: invalid JSON ({e.msg})") from None
-            if not isinstance(obj, dict):
-                raise CorpusError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            yield lineno, obj
+    return iter_jsonl(path, error=CorpusError)
 
 
 def _is_successful(path: Path, lineno: int, rec: dict[str, Any], cfg: MineConfig) -> bool:
