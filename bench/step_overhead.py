@@ -1,16 +1,16 @@
 """Step-time overhead of HICRA credit assignment over GRPO in the TRL adapter (arXiv 2509.03646, §3).
 
 Builds one trainer per arm from the same model file, seed and problems, then runs their training steps interleaved
-(the arm order rotates every round) and compares step times round by round (median of the per-round ratios). The learning rate is 0, so the weights — and with
-the same RNG seed per round, the sampled completions — stay identical across arms: the arms differ only in the
-credit assignment, which is exactly what is measured. A step is TRL's full training step: generation, reward,
+(the arm order rotates every round) and compares step times round by round (median of the per-round ratios).
+The learning rate is 0, so the weights — and with the same RNG seed per round, the sampled completions — stay
+identical across arms: the arms differ only in the credit assignment, which is exactly what is measured. A step is TRL's full training step: generation, reward,
 advantages, tagging, token statistics, loss, backward and the optimizer update.
 
 Arms: ``hicra`` (HICRATrainer, method=hicra), ``grpo`` (HICRATrainer, method=grpo: same logging, no α|Â|), and for
-reference ``trl`` (plain ``trl.GRPOTrainer``: no planning masks, no token statistics, no rollout log).
+reference ``trl`` (plain ``trl.GRPOTrainer``: no planning masks, no token statistics, no rollout log; ``--arms``).
 
-    python bench/step_overhead.py                      # SmolLM2-135M, 8 rounds (a few minutes on 2 CPU cores)
-    python bench/step_overhead.py --rounds 4 --max-completion-length 16
+    python bench/step_overhead.py                      # SmolLM2-135M, 8 rounds (about 6 minutes on 2 CPU cores)
+    python bench/step_overhead.py --arms hicra,grpo,trl --rounds 11
 
 Prints the per-arm median step time and the ratio hicra / grpo (target ≤ 1.02). On a shared CPU the round-to-round
 noise is a few percent; use more rounds for a tighter number.
@@ -67,7 +67,8 @@ def main() -> None:
     parser.add_argument("--max-completion-length", type=int, default=48, help="tokens per completion")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--arms", default="hicra,grpo,trl", help="comma-separated arms (hicra and grpo needed)")
+    parser.add_argument("--arms", default="hicra,grpo", help="comma-separated arms among hicra, grpo, trl "
+                                                                "(hicra and grpo needed)")
     args = parser.parse_args()
 
     arms = args.arms.split(",")

@@ -65,16 +65,10 @@ def tiny_values(tiny_model_dir, tiny_lexicon, tmp_path) -> dict:
     """HICRAConfig field values for a seconds-long CPU run of the tiny model."""
     return dict(model=str(tiny_model_dir), lexicon=str(tiny_lexicon), output_dir=str(tmp_path / "run"),
                 dataset="gym:basic_arithmetic,chain_sum", dataset_size=16, num_generations=2,
-                per_device_train_batch_size=4, max_completion_length=10, max_steps=2, save_strategy="no",
+                per_device_train_batch_size=4, gradient_accumulation_steps=1, max_completion_length=10, max_steps=2,
+                save_strategy="no",
                 report_to="none", torch_threads=1, use_cpu=True, disable_tqdm=True, seed=7,
                 optim="adamw_torch", temperature=1.0)
-
-
-def text_reward(completions, **_):
-    """A deterministic reward with variance inside groups: a checksum of the completion text."""
-    from hicra.rewards import completion_text
-
-    return [float(sum(map(ord, completion_text(c))) % 5) for c in completions]
 
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -6,13 +6,19 @@ import json
 
 import pytest
 import torch
-from conftest import text_reward
 from trl import GRPOTrainer
 
 from hicra.core import entropy_bonus, grpo_advantages
 from hicra.trl.config import HICRAConfig
 from hicra.trl.run import build_trainer
 from hicra.trl.trainer import HICRATrainer
+
+
+def text_reward(completions, **_):
+    """A deterministic reward with variance inside groups: a checksum of the completion text."""
+    from hicra.rewards import completion_text
+
+    return [float(sum(map(ord, completion_text(c))) % 5) for c in completions]
 
 
 class Capture(HICRATrainer):
@@ -62,7 +68,8 @@ def test_planning_tokens_get_one_plus_minus_alpha_after_shuffle(tiny_values):
     checked_planning = 0
     assert len(trainer.seen) == 4
     for step, inputs in enumerate(trainer.seen):
-        adv, seq, plan, real = inputs["advantages"], inputs["sequence_advantages"], inputs["planning_mask"], _real(inputs)
+        adv, seq, plan = inputs["advantages"], inputs["sequence_advantages"], inputs["planning_mask"]
+        real = _real(inputs)
         assert adv.dim() == 2 and adv.shape == plan.shape
         expected = torch.where(plan & real, seq[:, None] + alpha * seq[:, None].abs(), seq[:, None].expand_as(adv))
         assert torch.equal(adv[real], expected[real])

@@ -19,7 +19,8 @@ def test_two_processes_tag_their_own_slices_and_log_once(tiny_model_dir, tiny_le
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
            "-m", "hicra.cli", "train", "--use-cpu", "--model", str(tiny_model_dir), "--lexicon", str(tiny_lexicon),
            "--dataset", "gym:chain_sum", "--dataset-size", "16", "--num-generations", "4",
-           "--per-device-train-batch-size", "2", "--max-completion-length", "12", "--max-steps", "2",
+           "--per-device-train-batch-size", "2", "--gradient-accumulation-steps", "1",
+           "--max-completion-length", "12", "--max-steps", "2",
            "--save-strategy", "no", "--report-to", "none", "--torch-threads", "1", "--seed", "5",
            "--optim", "adamw_torch", "--temperature", "1.0", "--disable-tqdm", "--output-dir", str(run_dir)]
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1"}

@@ -17,7 +17,8 @@ TIMING = {"step_time", "train_runtime", "train_samples_per_second", "train_steps
 def _cli(tiny_model_dir, tiny_lexicon, run_dir: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "hicra.cli", "train", "--model", str(tiny_model_dir), "--lexicon", str(tiny_lexicon),
             "--dataset", "gym:basic_arithmetic,chain_sum", "--dataset-size", "24", "--num-generations", "2",
-            "--per-device-train-batch-size", "8", "--max-completion-length", "24", "--max-steps", "10",
+            "--per-device-train-batch-size", "8", "--gradient-accumulation-steps", "1",
+            "--max-completion-length", "24", "--max-steps", "10",
             "--save-steps", "2", "--save-total-limit", "10", "--report-to", "none", "--torch-threads", "1",
             "--use-cpu", "--seed", "11", "--optim", "adamw_torch", "--temperature", "1.0", "--learning-rate", "0.01",
             "--entropy-coef", "0.5", "--disable-tqdm", "--output-dir", str(run_dir), *extra]

@@ -59,7 +59,7 @@ def gym_dataset(task: str, size: int, seed: int, difficulty: int | None = None, 
 
     if task not in DATASETS:
         raise ValueError(f"unknown reasoning-gym task {task!r}; e.g. basic_arithmetic, chain_sum, products, gcd "
-                         f"({len(DATASETS)} tasks: python -c 'import reasoning_gym; print(reasoning_gym.factory.DATASETS)')")
+                         f"({len(DATASETS)} tasks in reasoning_gym.factory.DATASETS)")
     dataset_cls, config_cls = DATASETS[task]
     if difficulty is not None and task in CURRICULA:
         curriculum = CURRICULA[task]()
@@ -137,7 +137,8 @@ def problem_of(row: dict[str, Any], problem_field: str = "") -> str:
     for name in (problem_field,) if problem_field else PROBLEM_FIELDS:
         if isinstance(row.get(name), str) and row[name].strip():
             return row[name]
-    raise ValueError(f"row has no problem text (looked for {', '.join((problem_field,) if problem_field else PROBLEM_FIELDS)})")
+    names = (problem_field,) if problem_field else PROBLEM_FIELDS
+    raise ValueError(f"row has no problem text (looked for {', '.join(names)})")
 
 
 def _file_rows(path: Path) -> Iterable[dict[str, Any]]:

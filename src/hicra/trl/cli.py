@@ -136,6 +136,8 @@ def build_parser(show_all: bool = False) -> argparse.ArgumentParser:
     for title, names in sections:
         group = parser.add_argument_group(title)
         for name in names:
+            if name in shown:
+                continue
             _add(group, fields[name], hints[name])
             shown.add(name)
     rest = parser.add_argument_group("all other trl.GRPOConfig / TrainingArguments options") if show_all else parser

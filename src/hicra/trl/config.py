@@ -103,7 +103,9 @@ class HICRAConfig(GRPOConfig):
     learning_rate: float = _trl("learning_rate", 5e-6, "5e-6 so a 135M model moves within a CPU budget; paper: 1e-6")
     epsilon_high: float = _trl("epsilon_high", 0.28, "clip-higher as in the paper (§4.1)")
     num_generations: int = _trl("num_generations", 8, "8 samples per prompt")
-    per_device_train_batch_size: int = _trl("per_device_train_batch_size", 16, "2 prompts × 8 samples per step")
+    per_device_train_batch_size: int = _trl("per_device_train_batch_size", 8, "8 completions per forward/backward")
+    gradient_accumulation_steps: int = _trl("gradient_accumulation_steps", 2, "2 micro-batches: one generation batch "
+                                            "of 2 prompts × 8 samples per optimizer step, half the activation memory")
     max_completion_length: int = _trl("max_completion_length", 96, "96 tokens on CPU; paper: 8k")
     temperature: float = _trl("temperature", 0.7, "0.7: SmolLM2 at 1.0 rarely finishes an answer")
     max_steps: int = _trl("max_steps", 16, "16 optimizer steps (about 15 min on 2 shared CPU cores)")
@@ -114,7 +116,8 @@ class HICRAConfig(GRPOConfig):
     report_to: str | list[str] | None = _trl("report_to", "tensorboard", "TensorBoard event files in the run directory")
     disable_dropout: bool = _trl("disable_dropout", True, "no dropout noise in the policy ratio")
     output_dir: str | None = _trl("output_dir", None, "runs/METHOD-TIMESTAMP when unset")
-    gradient_checkpointing: bool = _trl("gradient_checkpointing", False, "off: a small model fits, and it costs ~20%% more compute")
+    gradient_checkpointing: bool = _trl("gradient_checkpointing", False,
+                                        "off: a small model fits, and it costs ~20%% more compute")
     bf16: bool | None = _trl("bf16", None, "unset = on when a bf16-capable GPU is present, else off")
 
     def __post_init__(self) -> None:
@@ -136,7 +139,8 @@ class HICRAConfig(GRPOConfig):
         if self.save_strategy == "steps" and per_generation % self.gradient_accumulation_steps == 0:
             cycle = per_generation // self.gradient_accumulation_steps  # optimizer steps per generation batch
             if cycle > 1 and int(self.save_steps) % cycle:
-                raise ValueError(f"save_steps ({self.save_steps}) must be a multiple of the {cycle} optimizer steps that "
+                raise ValueError(f"save_steps ({self.save_steps}) must be a multiple of the {cycle} optimizer steps "
+                                 "that "
                                  "share one generation batch, so a resumed run regenerates at the same step")
 
     @property

@@ -1,4 +1,4 @@
-"""One training run (arXiv 2509.03646, §4.1 setup): build model, data, reward and :class:`HICRATrainer`, train, summarise.
+"""One training run (arXiv 2509.03646, §4.1 setup): model, data, reward, :class:`HICRATrainer`, training, summary.
 
 Run directory (``output_dir``)::
 
@@ -29,6 +29,7 @@ from hicra.records import read_jsonl, write_jsonl
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
     "smoke": {"dataset_size": 8, "max_steps": 2, "num_generations": 2, "per_device_train_batch_size": 4,
+              "gradient_accumulation_steps": 1,
               "max_completion_length": 12, "save_steps": 2, "save_only_model": True, "optim": "adamw_torch",
               "report_to": "none"},
 }
@@ -148,7 +149,8 @@ def train(config, requested: dict[str, Any], resume: bool = False) -> dict[str, 
     run_dir = Path(config.output_dir)
     checkpoint, step = last_checkpoint(run_dir) if resume else (None, 0)
     if not resume and any(run_dir.glob("checkpoint-*")):
-        raise RuntimeError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick a new output_dir")
+        raise RuntimeError(f"{run_dir} already holds a run; continue it with --resume {run_dir} "
+                           "or pick a new output_dir")
     state = PartialState()
     if state.is_main_process:  # one writer for the shared run directory
         run_dir.mkdir(parents=True, exist_ok=True)

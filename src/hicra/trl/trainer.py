@@ -118,7 +118,8 @@ class HICRATrainer(GRPOTrainer):
             weights = self.reward_weights.to(device).unsqueeze(0)
             rewards = (self._gathered_rewards.to(device) * weights).nansum(dim=1)[self._process_slice(local)]
         scorer = next((f for f in self.reward_funcs if isinstance(f, AnswerReward)), None)
-        flags = [s.correct for s in scorer.last] if scorer is not None and len(scorer.last) == local else [False] * local
+        known = scorer is not None and len(scorer.last) == local
+        flags = [s.correct for s in scorer.last] if known else [False] * local
         return torch.tensor(flags, device=device), rewards
 
     @torch.no_grad()
