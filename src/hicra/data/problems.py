@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Iterable
 
+from hicra.records import iter_jsonl
+
 DEFAULT_DATASET = "gym:basic_arithmetic,chain_sum,products"
 DEFAULT_TEMPLATE = "{problem}\nSolve it step by step. End with: The answer is \\boxed{N}, where N is your result."
 PROBLEM_FIELDS = ("problem", "question", "Problem", "prompt")
@@ -151,13 +153,7 @@ def _file_rows(path: Path) -> Iterable[dict[str, Any]]:
     if suffix == ".json" and path.read_text(encoding="utf-8").lstrip().startswith("["):
         yield from json.loads(path.read_text(encoding="utf-8"))
         return
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ValueError(f"{path}:{lineno}: invalid JSON ({e.msg})") from None
+    yield from (row for _, row in iter_jsonl(path))
 
 
 def _hub_rows(dataset_id: str, config: str | None, split: str) -> Iterable[dict[str, Any]]:
