@@ -57,10 +57,32 @@ def _smollm2_cache(with_model: bool) -> Path:
     return target
 
 
+def last_checkpoint(run_dir: Path) -> tuple[Path | None, int]:
+    """The newest complete ``checkpoint-N`` of a run (with its ``trainer_state.json``) and N, else (None, 0)."""
+    done = [(int(p.name.split("-")[1]), p) for p in run_dir.glob("checkpoint-*")
+            if p.name.split("-")[1].isdigit() and (p / "trainer_state.json").is_file()]
+    if not done:
+        return None, 0
+    step, path = max(done)
+    return path, step
+
+
 def resolve_model_path(name_or_path: str, with_model: bool = True) -> str:
-    """A ``from_pretrained`` argument for ``name_or_path`` (``smollm2`` → its local cache)."""
+    """A ``from_pretrained`` argument for ``name_or_path``.
+
+    ``smollm2`` → its local cache; a ``hicra train`` run directory → its ``final/`` model, else its newest
+    checkpoint; anything else (hub id, checkpoint directory) is returned as it is.
+    """
     if name_or_path == DEFAULT_MODEL:
         return str(_smollm2_cache(with_model))
+    path = Path(name_or_path)
+    if path.is_dir() and not (path / "config.json").exists() and (path / "config.yaml").exists():
+        if (path / "final" / "config.json").exists():
+            return str(path / "final")
+        checkpoint, _ = last_checkpoint(path)
+        if checkpoint is None:
+            raise RuntimeError(f"{path}: a run directory without a saved model (no final/ or checkpoint-N/)")
+        return str(checkpoint)
     return name_or_path
 
 

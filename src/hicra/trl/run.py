@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from hicra.models import last_checkpoint
 from hicra.records import read_jsonl, write_jsonl
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -56,16 +57,6 @@ def config_document(config, requested: dict[str, Any]) -> dict[str, Any]:
     doc.update({k: yaml_value(v) for k, v in requested.items() if k not in doc})
     doc["output_dir"] = str(config.output_dir)
     return doc
-
-
-def last_checkpoint(run_dir: Path) -> tuple[Path | None, int]:
-    """The newest complete ``checkpoint-N`` of a run (with its ``trainer_state.json``) and N, else (None, 0)."""
-    done = [(int(p.name.split("-")[1]), p) for p in run_dir.glob("checkpoint-*")
-            if p.name.split("-")[1].isdigit() and (p / "trainer_state.json").is_file()]
-    if not done:
-        return None, 0
-    step, path = max(done)
-    return path, step
 
 
 def truncate_logs(run_dir: Path, step: int) -> tuple[int, int]:
