@@ -69,12 +69,15 @@ def read_jsonl(path: str | Path, required: Sequence[str] = ()) -> Iterator[dict[
         yield obj
 
 
+def rollouts_path(path: str | Path) -> Path:
+    """``RUN_DIR`` → ``RUN_DIR/rollouts.jsonl``; a file path stays as it is."""
+    path = Path(path)
+    return path / "rollouts.jsonl" if path.is_dir() else path
+
+
 def read_rollouts(path: str | Path) -> list[dict[str, Any]]:
     """All rollout records of a file (or of ``RUN_DIR/rollouts.jsonl`` when given a run directory)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "rollouts.jsonl"
-    return list(read_jsonl(path, ROLLOUT_REQUIRED))
+    return list(read_jsonl(rollouts_path(path), ROLLOUT_REQUIRED))
 
 
 def append_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:

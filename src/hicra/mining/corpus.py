@@ -19,7 +19,7 @@ from typing import Any, Iterator
 from tqdm import tqdm
 
 from hicra.mining.config import MineConfig, MiningError
-from hicra.records import iter_jsonl
+from hicra.records import iter_jsonl, rollouts_path
 
 TEXT_FIELDS = ("completion", "solution", "text")
 
@@ -41,9 +41,7 @@ class Corpus:
 
 def resolve_input(path: str | Path) -> Path:
     """``RUN_DIR`` → ``RUN_DIR/rollouts.jsonl``; a file stays as it is."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "rollouts.jsonl"
+    path = rollouts_path(path)
     if not path.is_file():
         raise CorpusError(f"{path}: no such file")
     return path
