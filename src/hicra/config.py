@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import re
 import types
 import typing
 from pathlib import Path
@@ -37,31 +39,85 @@ def _unwrap_optional(tp: Any) -> Any:
     return tp
 
 
-def _parser_for(tp: Any):
-    tp = _unwrap_optional(tp)
-    if get_origin(tp) is list:
-        item = get_args(tp)[0] if get_args(tp) else str
-        return lambda s: [item(x) for x in s.split(",") if x != ""]
-    if get_origin(tp) is Literal:
-        return str
-    return tp if tp in (int, float, str) else str
+@dataclasses.dataclass(frozen=True)
+class FieldKind:
+    """How a field's annotation reads from the command line."""
+
+    name: str  # bool | int | float | str | list | dict
+    optional: bool  # None is allowed: "none"/"null" parses to None (except for str)
+    admits_str: bool  # a union that also takes a plain string: a list flag given "none" stays that word
+    choices: tuple[Any, ...] | None = None  # a Literal's values
+    item: type = str  # list item type
+
+
+def field_kind(tp: Any) -> FieldKind:
+    """The :class:`FieldKind` of annotation ``tp`` (unions, Optional, Literal, list[T], dict)."""
+    args = get_args(tp) if get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
+    optional = type(None) in args
+    args = tuple(a for a in args if a is not type(None))
+    origins = [get_origin(a) or a for a in args]
+    for a in args:
+        if get_origin(a) is Literal:
+            return FieldKind("str", optional, False, get_args(a))
+    for kind in (bool, list, dict, int, float):
+        if kind in origins:
+            item_args = get_args(args[origins.index(kind)]) if kind is list else ()
+            return FieldKind(kind.__name__, optional, str in origins, None, item_args[0] if item_args else str)
+    return FieldKind("str", optional, False)
+
+
+def value_parser(kind: FieldKind):
+    """The argparse ``type`` callable of a field of this kind (lists are comma-separated, dicts JSON objects)."""
+    def parse(text: str) -> Any:
+        low = text.lower()
+        if kind.name == "list":
+            if low == "none" and (kind.admits_str or kind.optional):  # report_to="none" switches loggers off
+                return text if kind.admits_str else None
+            return [kind.item(x) for x in text.split(",") if x != ""]
+        if kind.optional and low in ("none", "null") and kind.name != "str":
+            return None
+        if kind.name == "int":
+            return int(text)
+        if kind.name == "float":
+            return float(text)
+        if kind.name == "dict" and text.lstrip().startswith("{"):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as e:
+                raise argparse.ArgumentTypeError(f"invalid JSON object: {e.msg}") from None
+        return text
+    parse.__name__ = kind.name
+    return parse
+
+
+def add_field(group: Any, f: dataclasses.Field, tp: Any, hidden: bool = False) -> None:
+    """Add the ``--field-name`` flag of dataclass field ``f`` (annotation ``tp``) to a parser or argument group.
+
+    Defaults are suppressed so that only explicit flags override; ``hidden`` keeps the flag out of ``--help``;
+    ``metadata["choices"]`` restricts a string field like a ``Literal`` does.
+    """
+    default = f.default if f.default is not dataclasses.MISSING else (
+        f.default_factory() if f.default_factory is not dataclasses.MISSING else None)  # type: ignore[misc]
+    text = re.sub(r"(?<!%)%(?!%)", "%%", " ".join(str(f.metadata.get("help", "")).split()))
+    help_text = argparse.SUPPRESS if hidden else f"{text} (default: {default!r})"
+    flag = "--" + f.name.replace("_", "-")
+    kind = field_kind(tp)
+    if kind.name == "bool":
+        group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                           help=help_text)
+        return
+    choices = kind.choices or f.metadata.get("choices")
+    metavar = ("{" + ",".join(map(str, choices)) + "}" if choices else
+               "A,B,..." if kind.name == "list" else kind.name.upper())
+    group.add_argument(flag, dest=f.name, type=value_parser(kind), default=argparse.SUPPRESS, choices=choices,
+                       metavar=metavar, help=help_text)
 
 
 def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
-    """Add one ``--flag`` per field of dataclass ``cls`` (defaults suppressed so only explicit flags override)."""
+    """Add one ``--flag`` per field of dataclass ``cls`` (see :func:`add_field`)."""
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        tp = _unwrap_optional(hints[f.name])
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        help_text = f"{f.metadata.get('help', '')} (default: {default!r})".replace("%", "%%")
-        flag = "--" + f.name.replace("_", "-")
-        if tp is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
-            continue
-        choices = list(get_args(tp)) if get_origin(tp) is Literal else None
-        metavar = "A,B,..." if get_origin(tp) is list else None
-        parser.add_argument(flag, type=_parser_for(tp), choices=choices, metavar=metavar, default=argparse.SUPPRESS,
-                            dest=f.name, help=help_text)
+        add_field(parser, f, hints[f.name])
 
 
 def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
@@ -73,7 +129,7 @@ def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if get_origin(tp) is list and isinstance(value, str):
-        return _parser_for(tp)(value)
+        return value_parser(field_kind(tp))(value)
     expected = {int: int, float: float, str: str, bool: bool}.get(tp)
     if expected and (not isinstance(value, expected) or (expected is int and isinstance(value, bool))):
         raise ConfigError(f"{where}: field '{name}' must be {expected.__name__}, got {value!r}")

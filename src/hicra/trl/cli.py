@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import re
 import sys
 import time
-import types
 import typing
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 DESCRIPTION = """\
 Train a policy with hierarchy-aware credit assignment (HICRA, arXiv 2509.03646 §3) or a baseline, on TRL's
@@ -58,63 +55,9 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _kind(tp: Any) -> tuple[str, bool]:
-    """(bool|int|float|str|list|dict, optional) of a field's annotation."""
-    args = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
-    optional = type(None) in args
-    flat = [typing.get_origin(a) or a for a in args if a is not type(None)]
-    for kind in (bool, list, dict, int, float):
-        if kind in flat:
-            return kind.__name__, optional
-    return "str", optional
-
-
-def _parser(kind: str, optional: bool) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        if optional and text.lower() in ("none", "null") and kind not in ("str", "list"):
-            return None
-        if kind == "int":
-            return int(text)
-        if kind == "float":
-            return float(text)
-        if kind == "list":  # "none" stays a word: report_to="none" switches every logger off
-            return text if text.lower() == "none" else [x for x in text.split(",") if x]
-        if kind == "dict":
-            if not text.lstrip().startswith("{"):
-                return text
-            try:
-                return json.loads(text)
-            except json.JSONDecodeError as e:
-                raise argparse.ArgumentTypeError(f"invalid JSON object: {e.msg}") from None
-        return text
-    parse.__name__ = kind
-    return parse
-
-
-def _help(f: dataclasses.Field, default: Any, hidden: bool) -> str:
-    if hidden:
-        return argparse.SUPPRESS
-    text = re.sub(r"(?<!%)%(?!%)", "%%", " ".join(str(f.metadata.get("help", "")).split()))
-    return f"{text} (default: {default!r})"
-
-
-def _add(group, f: dataclasses.Field, tp: Any, hidden: bool = False) -> None:
-    default = f.default if f.default is not dataclasses.MISSING else (
-        f.default_factory() if f.default_factory is not dataclasses.MISSING else None)  # type: ignore[misc]
-    kind, optional = _kind(tp)
-    flag = "--" + f.name.replace("_", "-")
-    if kind == "bool":
-        group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
-                           help=_help(f, default, hidden))
-    else:
-        choices = f.metadata.get("choices")
-        metavar = "{" + ",".join(choices) + "}" if choices else kind.upper() if kind != "list" else "A,B,..."
-        group.add_argument(flag, dest=f.name, type=_parser(kind, optional), default=argparse.SUPPRESS, choices=choices,
-                           metavar=metavar, help=_help(f, default, hidden))
-
-
 def build_parser(show_all: bool = False) -> argparse.ArgumentParser:
     """The full ``hicra train`` parser (imports TRL)."""
+    from hicra.config import add_field
     from hicra.trl.config import HICRA_FIELDS, OVERRIDDEN_FIELDS, HICRAConfig
     from hicra.trl.run import PRESETS
 
@@ -138,12 +81,12 @@ def build_parser(show_all: bool = False) -> argparse.ArgumentParser:
         for name in names:
             if name in shown:
                 continue
-            _add(group, fields[name], hints[name])
+            add_field(group, fields[name], hints[name])
             shown.add(name)
     rest = parser.add_argument_group("all other trl.GRPOConfig / TrainingArguments options") if show_all else parser
     for name, f in fields.items():
         if name not in shown and f.init:
-            _add(rest, f, hints[name], hidden=not show_all)
+            add_field(rest, f, hints[name], hidden=not show_all)
     return parser
 
 
