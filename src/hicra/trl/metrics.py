@@ -32,12 +32,13 @@ A mean over an empty set (e.g. no planning token in the batch) is NaN and is wri
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from typing import Iterable, Sequence
 
 import torch
 from torch import Tensor
+
+from hicra.analysis.metrics import shannon_entropy
 
 # order of the entries of :func:`token_sums`
 _SUMS = ("tokens", "planning", "credit", "ent_plan", "ent_exec", "nll_plan", "nll_exec", "adv_plan", "adv_exec")
@@ -95,8 +96,7 @@ def semantic_entropy(grams: Iterable[str]) -> float:
     0 when one SG (or none) is used; grows with the diversity of high-level strategies.
     """
     counts = Counter(grams)
-    n = sum(counts.values())
-    return -sum(c / n * math.log(c / n) for c in counts.values()) if n else 0.0
+    return shannon_entropy(counts.values()) if counts else 0.0
 
 
 def outcome_metrics(rewards: Sequence[float], correct: Sequence[bool], group_ids: Sequence[str],
