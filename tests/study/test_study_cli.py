@@ -13,29 +13,14 @@ from hicra.cli import main
 pytestmark = pytest.mark.slow
 
 
-def study_argv(tiny_model_dir: Path, tiny_lexicon: Path, out: Path, **extra: str) -> list[str]:
-    """A seconds-long study: 2 steps per run, a checkpoint every step, 4 held-out problems × 2 samples."""
-    flags = {"model": str(tiny_model_dir), "lexicon": str(tiny_lexicon), "dataset": "gym:basic_arithmetic,chain_sum",
-             "dataset-size": "16", "num-generations": "2", "per-device-train-batch-size": "4",
-             "gradient-accumulation-steps": "1", "max-completion-length": "10", "max-steps": "2",
-             "save-steps": "1", "report-to": "none", "torch-threads": "1", "optim": "adamw_torch",
-             "temperature": "1.0", "heldout-size": "4", "heldout-samples": "2", "pass-k": "1,2", "bootstrap": "200",
-             **extra}
-    argv = ["study", "--methods", "hicra,grpo", "--seeds", "0,1", "--output", str(out), "--use-cpu",
-            "--disable-tqdm"]
-    for k, v in flags.items():
-        argv += [f"--{k}", v]
-    return argv
-
-
 def rollout_keys(run_dir: Path) -> list[tuple]:
     rows = [json.loads(line) for line in (run_dir / "rollouts.jsonl").read_text().splitlines()]
     return [(r["step"], r["group_id"], r["prompt_id"], r["completion"]) for r in rows]
 
 
-def test_study_writes_files_and_skips_finished_runs(tiny_model_dir, tiny_lexicon, tmp_path, capsys):
+def test_study_writes_files_and_skips_finished_runs(study_argv, tmp_path, capsys):
     out = tmp_path / "study"
-    argv = study_argv(tiny_model_dir, tiny_lexicon, out)
+    argv = study_argv(out)
     assert main(argv) == 0
     for name in ("study.yaml", "study.json", "study.csv", "runs.csv", "curves.csv", "study.md", "report/index.html"):
         assert (out / name).is_file(), name
@@ -71,19 +56,19 @@ def test_study_writes_files_and_skips_finished_runs(tiny_model_dir, tiny_lexicon
     assert json.loads((out / "study.json").read_text())["summary"] == doc["summary"]
 
 
-def test_changed_settings_are_refused_and_commands_parse(tiny_model_dir, tiny_lexicon, tmp_path, capsys):
+def test_changed_settings_are_refused_and_commands_parse(study_argv, tiny_model_dir, tmp_path, capsys):
     from hicra.trl.cli import parse
 
     out = tmp_path / "study"
     (out).mkdir()
     (out / "study.yaml").write_text("format: hicra-study\nversion: 1\ntraining: {max_steps: 9}\nevaluation: {}\n")
-    assert main(study_argv(tiny_model_dir, tiny_lexicon, out)) == 1
+    assert main(study_argv(out)) == 1
     assert "max_steps=9" in capsys.readouterr().err
-    assert main(study_argv(tiny_model_dir, tiny_lexicon, out, seed="3")) == 1
+    assert main(study_argv(out, seed="3")) == 1
     assert "use --seeds" in capsys.readouterr().err
 
     fresh = tmp_path / "cmds"
-    assert main([*study_argv(tiny_model_dir, tiny_lexicon, fresh), "--print-commands"]) == 0
+    assert main([*study_argv(fresh), "--print-commands"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 4 and not fresh.exists()  # runs nothing, writes nothing
     seen = set()
