@@ -14,10 +14,10 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_ray_launcher_runs_each_run_as_a_task(study_argv, tmp_path):
+def test_ray_launcher_runs_each_run_as_a_task(study_argv, tmp_path, monkeypatch):
     ray = pytest.importorskip("ray")
     # workers import hicra from this checkout, as the test process does
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         out = tmp_path / "study"
