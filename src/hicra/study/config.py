@@ -48,7 +48,8 @@ class StudyConfig:
                                             "protocol), e.g. math500,gsm8k; empty = none")
     eval_limit: int = option(0, "first N problems of each --eval-benchmarks benchmark (0 = all)", ge=0)
     eval_max_tokens: int = option(1024, "new tokens per benchmark completion", ge=1)
-    pass_k: list[int] = option([1, 2, 4], "k of the held-out Pass@k (k <= --heldout-samples)")
+    pass_k: list[int] = option([], "k of the held-out Pass@k (each <= --heldout-samples); empty = 1, 2, 4, ... up "
+                                   "to --heldout-samples")
     confidence: float = option(0.95, "confidence level of every interval", gt=0, lt=1)
     bootstrap: int = option(10_000, "bootstrap resamples (problem-level Δ; seed-level p-value beyond "
                                     "--exact-max-seeds)", ge=100)
@@ -66,6 +67,8 @@ class StudyConfig:
             raise ValueError("--seeds: give at least one seed")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"--seeds: a seed is listed twice ({','.join(map(str, self.seeds))})")
+        if not self.pass_k:
+            self.pass_k = [2 ** i for i in range(self.heldout_samples.bit_length()) if 2 ** i <= self.heldout_samples]
         bad = [k for k in self.pass_k if not 1 <= k <= self.heldout_samples]
         if bad:
             raise ValueError(f"--pass-k: k={bad[0]} is not in 1..--heldout-samples ({self.heldout_samples})")
