@@ -77,12 +77,15 @@ def run(args: argparse.Namespace) -> int:
     study, train_argv = parse(argv)
     check_train_argv(train_argv)
     out = Path(study.output)
-    _, training = resolve_training(train_argv, out)
     specs = plan_runs(out, study, train_argv)
-    if study.print_commands:
+    if study.print_commands:  # flags are checked by hicra train's parser; the config is built where runs train
+        from hicra.trl.cli import parse as parse_train
+
+        parse_train([*train_argv, "--output-dir", str(out / "runs")])
         for spec in specs:
             print(train_command(spec))
         return 0
+    _, training = resolve_training(train_argv, out)
     record_study(out, study, train_argv, training)
     results = (launch_ray if study.launcher == "ray" else launch_local)(specs, study)
     analyses = analyze_runs(results, out / "report" / "runs") if study.analyze else {}

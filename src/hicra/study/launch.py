@@ -39,6 +39,7 @@ def train_run(spec: RunSpec) -> dict[str, Any]:
     started = time.perf_counter()
     print(f"hicra study: {spec.name}: hicra train {shlex.join(argv)}", file=sys.stderr, flush=True)
     code = main(["train", *argv])
+    _release_memory()
     if code != 0:
         raise RuntimeError(f"run {spec.name} failed (hicra train exit {code}); rerun the study to resume it")
     metrics = run_dir / "metrics.jsonl"
@@ -54,6 +55,17 @@ def train_run(spec: RunSpec) -> dict[str, Any]:
     tmp.write_text(json.dumps(done, indent=1) + "\n", encoding="utf-8")
     tmp.replace(run_dir / DONE)
     return done
+
+
+def _release_memory() -> None:
+    """Free the finished trainer's memory before the next run or the evaluation (GPU caches included)."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def execute_run(spec: RunSpec, study: StudyConfig) -> dict[str, Any]:
