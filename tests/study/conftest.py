@@ -1,4 +1,4 @@
-"""The argv of a seconds-long study of the tiny model (fixtures ``tiny_model_dir``/``tiny_lexicon``: tests/conftest.py)."""
+"""The argv of a seconds-long study of the tiny model (``tiny_model_dir``, ``tiny_lexicon``: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ def study_argv(tiny_model_dir, tiny_lexicon):
     problems × 2 samples; keyword arguments replace or add ``--flag value`` pairs."""
 
     def make(out: Path, **extra: str) -> list[str]:
-        flags = {"model": str(tiny_model_dir), "lexicon": str(tiny_lexicon), "dataset": "gym:basic_arithmetic,chain_sum",
+        flags = {"model": str(tiny_model_dir), "lexicon": str(tiny_lexicon),
+                 "dataset": "gym:basic_arithmetic,chain_sum",
                  "dataset-size": "16", "num-generations": "2", "per-device-train-batch-size": "4",
                  "gradient-accumulation-steps": "1", "max-completion-length": "10", "max-steps": "2",
                  "save-steps": "1", "report-to": "none", "torch-threads": "1", "optim": "adamw_torch",

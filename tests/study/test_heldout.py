@@ -14,7 +14,8 @@ TEMPLATE = "{problem}\nAnswer in \\boxed{}."
 
 
 def _values(**changes):
-    return {"dataset": "gym:basic_arithmetic,chain_sum", "dataset_size": 64, "dataset_seed": 3, "dataset_split": "train",
+    return {"dataset": "gym:basic_arithmetic,chain_sum", "dataset_size": 64, "dataset_seed": 3,
+            "dataset_split": "train",
             "gym_difficulty": 0, "gym_options": {}, "prompt_template": TEMPLATE, "system_prompt": "", **changes}
 
 

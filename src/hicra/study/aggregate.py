@@ -29,7 +29,8 @@ CURVES = {"hicra/accuracy": "Training accuracy", "hicra/reward": "Training rewar
 DYNAMICS = {"rel_ppl_planning": "Rel. perplexity, planning (§2.2.1)",
             "rel_ppl_execution": "Rel. perplexity, execution (§2.2.1)",
             "entropy_planning": "Token entropy, planning (§2.2.1)", "entropy_execution": "Token entropy, execution",
-            "semantic_entropy": "Semantic entropy of SGs (§2.2.2)", "conditional_entropy": "H(next words | SG) (§2.2.2)",
+            "semantic_entropy": "Semantic entropy of SGs (§2.2.2)",
+            "conditional_entropy": "H(next words | SG) (§2.2.2)",
             "planning_ratio": "Planning-token ratio", "mean_length": "Mean length (tokens)"}
 
 
@@ -146,7 +147,8 @@ def analyze_runs(results: Sequence[dict[str, Any]], out_dir: Path) -> dict[str, 
     for r in results:
         values = yaml.safe_load((Path(r["run_dir"]) / "config.yaml").read_text(encoding="utf-8"))
         group = int(values.get("num_generations", 8))
-        config = AnalysisConfig(lexicon=str(values.get("lexicon", "paper")), pass_k=[k for k in (1, 4, 8) if k <= group])
+        pass_k = [k for k in (1, 4, 8) if k <= group]
+        config = AnalysisConfig(lexicon=str(values.get("lexicon", "paper")), pass_k=pass_k)
         analyses[r["name"]] = analyze_run(r["run_dir"], config)
         write_analysis(analyses[r["name"]], out_dir / r["name"])
     return analyses

@@ -49,7 +49,8 @@ def train_run(spec: RunSpec) -> dict[str, Any]:
         steps = rows[-1]["step"] if rows else 0
     done = {"method": spec.method, "seed": spec.seed, "steps": steps, "final_model": resolve_model_path(str(run_dir)),
             "command": shlex.join(["hicra", "train", *spec.fresh_argv()]),
-            "resumed": argv[0] == "--resume", "host": platform.node(), "pid": os.getpid(), "seconds_this_session": round(time.perf_counter() - started, 1),
+            "resumed": argv[0] == "--resume", "host": platform.node(), "pid": os.getpid(),
+            "seconds_this_session": round(time.perf_counter() - started, 1),
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     tmp = run_dir / (DONE + ".tmp")
     tmp.write_text(json.dumps(done, indent=1) + "\n", encoding="utf-8")

@@ -107,7 +107,7 @@ def curve_rows(curves: dict[str, dict[str, Any]], source: str) -> list[dict[str,
 
 
 def _panels(curves: dict[str, dict[str, Any]], titles: dict[str, str]) -> list:
-    return [(titles[k], list(curves[k].items())) for k in titles
+    return [(titles[k], [(f"{m} ({c['seeds']} seeds)", c) for m, c in curves[k].items()]) for k in titles
             if k in curves and any(v == v for c in curves[k].values() for v in c["mean"])]
 
 
