@@ -46,3 +46,37 @@ def test_file_heldout_takes_the_rows_after_training(tmp_path):
                      + json.dumps({"question": "What is 100 + 1?", "answer": "101"}) + "\n")
     assert [r["answer"] for r in heldout_problems(_values(dataset=str(path), dataset_size=6),
                                                   StudyConfig(heldout_dataset=str(other))).rows] == ["101"]
+
+
+class AnswerBackend:
+    """Writes the reference in \\boxed{} on even samples and a wrong number on odd ones."""
+
+    class tokenizer:  # noqa: N801  (no chat template: the prompt is the user message)
+        chat_template = None
+
+    def __init__(self, references: dict[str, str]) -> None:
+        self.references = references
+
+    def generate(self, requests, sampling):
+        from hicra.eval.backends import Completion
+
+        def text(key):
+            return f"so the answer is \\boxed{{{self.references[key[0]] if key[1] % 2 == 0 else -7}}}"
+
+        yield [Completion(r.key, text(r.key), 9, True) for r in requests]
+
+
+def test_heldout_completions_are_graded_by_the_training_reward(tmp_path):
+    from hicra.eval.runner import EvalConfig, evaluate_problems
+    from hicra.study.heldout import reward_grader
+
+    held = heldout_problems(_values(), StudyConfig(heldout_size=6))
+    problems = to_eval_problems(held)
+    config = EvalConfig(output=str(tmp_path), instruction="", max_tokens=16)
+    backend = AnswerBackend({p.id: p.reference for p in problems})
+    score, _, generated, _ = evaluate_problems("heldout", problems, 2, config, backend,
+                                               grade=reward_grader(held, _values()), title="Held-out")
+    assert (score.title, score.pass_at_1, score.problems, generated) == ("Held-out", 50.0, 6, 12)
+    graded = [json.loads(line) for line in (tmp_path / "graded" / "heldout.jsonl").read_text().splitlines()]
+    assert [g["correct"] for g in graded] == [True, False] * 6
+    assert all(g["reward"] == pytest.approx(1.1) for g in graded[::2])  # correctness 1 + format 0.1
