@@ -20,6 +20,14 @@ if [[ -n "${MAX_STEPS:-}" ]]; then CMD+=(--max-steps "$MAX_STEPS"); fi
 if [[ -n "${EVAL_BENCHMARKS:-}" ]]; then CMD+=(--eval-benchmarks "$EVAL_BENCHMARKS" --eval-limit "${EVAL_LIMIT:-0}"); fi
 if [[ -n "${TRAIN_FLAGS:-}" ]]; then read -r -a extra <<< "$TRAIN_FLAGS"; CMD+=("${extra[@]}"); fi
 
+quoted() {  # the command as one shell line: words quoted only where the shell needs it
+  local out=() w
+  for w in "$@"; do
+    if [[ "$w" =~ ^[A-Za-z0-9_./,:=+@%-]+$ ]]; then out+=("$w"); else out+=("$(printf '%q' "$w")"); fi
+  done
+  echo "${out[*]}"
+}
+
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 SECONDS=0
 "${CMD[@]}"
@@ -35,7 +43,7 @@ cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
   echo
   echo "Written by \`examples/study_cpu.sh\` from the outputs of \`hicra study\`; nothing here is edited by hand."
   echo
-  echo "- command: \`$(printf '%q ' "${CMD[@]}" | sed 's/ $//')\`"
+  echo "- command: \`$(quoted "${CMD[@]}")\`"
   echo "- machine: $cpu, $(nproc) cores (nproc)"
   echo "- started: $started; wall time: $((wall / 3600)) h $((wall % 3600 / 60)) min $((wall % 60)) s"
   echo "- hicra commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
