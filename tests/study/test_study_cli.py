@@ -20,7 +20,7 @@ def rollout_keys(run_dir: Path) -> list[tuple]:
 
 def test_study_writes_files_and_skips_finished_runs(study_argv, tmp_path, capsys):
     out = tmp_path / "study"
-    argv = study_argv(out)
+    argv = [*study_argv(out), "--eval-benchmarks", "gsm8k", "--eval-limit", "1", "--eval-max-tokens", "4"]
     assert main(argv) == 0
     for name in ("study.yaml", "study.json", "study.csv", "runs.csv", "curves.csv", "study.md", "report/index.html"):
         assert (out / name).is_file(), name
@@ -41,13 +41,17 @@ def test_study_writes_files_and_skips_finished_runs(study_argv, tmp_path, capsys
     assert diff["test"] == "sign-flip (exact)" and 0.5 <= diff["p_value"] <= 1.0  # 2 seeds: p ∈ {0.5, 1}
     assert "problem_bootstrap" in diff
     md = (out / "study.md").read_text()
-    assert "| Method | Held-out Pass@1 | Held-out Pass@2 |" in md and "| Δ (hicra − grpo) |" in md
+    assert "| Method | Held-out Pass@1 | Held-out Pass@2 | GSM8K |" in md and "| Δ (hicra − grpo) |" in md
+    assert json.loads((out / "runs" / "grpo-s1" / "eval" / "results.json").read_text())["benchmarks"]["gsm8k"]
     assert "Training curves" in (out / "report" / "index.html").read_text()
     assert (out / "report" / "runs" / "hicra-s0" / "metrics.csv").is_file()
 
     # a second invocation trains and generates nothing: every file of the runs keeps its mtime
-    before = {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("*") if p.is_file() and "graded" not in p.parts
-              and p.name != "results.json" and p.name != "settings.json"}
+    # (evaluation summaries are rewritten from their caches; generations and training files are not touched)
+    summaries = ("settings.json", "results.json", "results.csv", "results.md")
+    before = {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("*")
+              if p.is_file() and "graded" not in p.parts and p.name not in summaries}
+    assert any("generations" in p.parts for p in before) and any("checkpoint-2" in p.parts for p in before)
     capsys.readouterr()
     assert main(argv) == 0
     assert capsys.readouterr().err.count("finished, skipped") == 4

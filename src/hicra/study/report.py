@@ -58,7 +58,8 @@ def markdown(agg: dict[str, Any], study: StudyConfig, seeds: Sequence[int]) -> s
     lines = ["| " + " | ".join(rows[0]) + " |", "|---" * len(rows[0]) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
     level = f"{100 * agg['confidence']:.0f}%"
-    notes = [f"Scores in percent; mean over {len(seeds)} seeds ({', '.join(map(str, seeds))}) ± half-width of the "
+    notes = [f"Scores in percent; mean over {len(seeds)} seed{'s' * (len(seeds) != 1)} ({', '.join(map(str, seeds))}) "
+             "± half-width of the "
              f"{level} Student-t interval over seeds. Held-out: {study.heldout_samples} samples on each held-out "
              "problem of the training distribution, graded by the training reward's scorer.",
              f"Δ rows: paired by seed (same seed, same problems), mean ± {level} t-interval of the per-seed "
