@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,14 +15,17 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_ray_launcher_runs_each_run_as_a_task(study_argv, tmp_path, monkeypatch):
+def test_ray_launcher_runs_each_run_as_a_task(study_argv, tiny_lexicon, tmp_path, monkeypatch):
     ray = pytest.importorskip("ray")
     # workers import hicra from this checkout, as the test process does
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
+        monkeypatch.chdir(tmp_path)  # after ray.init: relative training paths refer to the driver's directory
+        shutil.copy(tiny_lexicon, "grams.txt")
         out = tmp_path / "study"
-        argv = [*study_argv(out), "--seeds", "0", "--launcher", "ray", "--ray-num-cpus", "1", "--no-analyze"]
+        argv = [*study_argv(Path("study"), lexicon="grams.txt"), "--seeds", "0", "--launcher", "ray",
+                "--ray-num-cpus", "1", "--no-analyze"]
         assert main(argv) == 0
         pids = set()
         for name in ("hicra-s0", "grpo-s0"):

@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         for spec in specs:
             print(train_command(spec))
         return 0
-    _, training = resolve_training(train_argv, out)
+    training = resolve_training(train_argv, out)
     record_study(out, study, train_argv, training)
     results = (launch_ray if study.launcher == "ray" else launch_local)(specs, study)
     analyses = analyze_runs(results, out / "report" / "runs") if study.analyze else {}

@@ -69,10 +69,15 @@ def _release_memory() -> None:
         torch.cuda.empty_cache()
 
 
-def execute_run(spec: RunSpec, study: StudyConfig) -> dict[str, Any]:
-    """Everything one run needs: training unless finished, held-out evaluation, optional benchmarks."""
+def execute_run(spec: RunSpec, study: StudyConfig, cwd: str | None = None) -> dict[str, Any]:
+    """Everything one run needs: training unless finished, held-out evaluation, optional benchmarks.
+
+    ``cwd``: the directory relative paths of the training flags refer to (a Ray worker starts elsewhere).
+    """
     from hicra.study.heldout import evaluate_benchmarks, evaluate_heldout
 
+    if cwd:
+        os.chdir(cwd)
     run_dir = Path(spec.run_dir)
     if spec.done:
         print(f"hicra study: {spec.name}: finished, skipped", file=sys.stderr, flush=True)
@@ -103,7 +108,7 @@ def launch_ray(specs: Sequence[RunSpec], study: StudyConfig) -> list[dict[str, A
     if not ray.is_initialized():
         ray.init(address=study.ray_address or None)
     task = ray.remote(num_cpus=study.ray_num_cpus, num_gpus=study.ray_num_gpus, max_retries=0)(execute_run)
-    pending = {task.remote(spec, study): spec for spec in specs}
+    pending = {task.remote(spec, study, os.getcwd()): spec for spec in specs}
     results: dict[str, dict[str, Any]] = {}
     failures = []
     while pending:

@@ -57,8 +57,8 @@ def check_train_argv(argv: list[str]) -> None:
             raise ValueError(f"{flag} is set per run by hicra study; use {RESERVED_FLAGS[flag]}")
 
 
-def resolve_training(argv: list[str], output: Path) -> tuple[Any, dict[str, Any]]:
-    """The shared training config of a study: (HICRAConfig, config.yaml document without per-run fields)."""
+def resolve_training(argv: list[str], output: Path) -> dict[str, Any]:
+    """The shared training config of a study: its config.yaml document without the per-run fields (checked)."""
     from hicra.trl.cli import parse
     from hicra.trl.config import HICRAConfig
     from hicra.trl.run import config_document
@@ -73,7 +73,7 @@ def resolve_training(argv: list[str], output: Path) -> tuple[Any, dict[str, Any]
     if config.save_strategy.value == "steps" and config.max_steps % int(config.save_steps):
         raise ValueError(f"max_steps ({config.max_steps}) must be a multiple of save_steps ({int(config.save_steps)}) "
                          "in a study, so that a finished run's last checkpoint is its final model")
-    return config, doc
+    return doc
 
 
 def record_study(output: Path, study: StudyConfig, argv: list[str], training: dict[str, Any]) -> dict[str, Any]:
