@@ -110,6 +110,7 @@ def evaluate_heldout(run_dir: Path, values: dict[str, Any], study: StudyConfig) 
     """Generate, grade and summarise the held-out evaluation of one run (``RUN_DIR/heldout/``, resumable)."""
     from hicra.analysis.metrics import pass_at_k
     from hicra.eval.runner import check_settings, evaluate_problems
+    from hicra.records import read_jsonl
 
     problems = heldout_problems(values, study)
     config = eval_config(run_dir, values, study, run_dir / "heldout")
@@ -117,7 +118,7 @@ def evaluate_heldout(run_dir: Path, values: dict[str, Any], study: StudyConfig) 
     score, _, generated, seconds = evaluate_problems(
         GRADED_NAME, to_eval_problems(problems), study.heldout_samples, config,
         grade=reward_grader(problems, values), title="Held-out")
-    graded = [json.loads(line) for line in (run_dir / "heldout" / "graded" / f"{GRADED_NAME}.jsonl").open()]
+    graded = list(read_jsonl(run_dir / "heldout" / "graded" / f"{GRADED_NAME}.jsonl"))
     by_problem: dict[str, list[bool]] = {}
     for g in graded:
         by_problem.setdefault(g["problem_id"], []).append(bool(g["correct"]))
