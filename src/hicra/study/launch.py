@@ -94,7 +94,11 @@ def execute_run(spec: RunSpec, study: StudyConfig, cwd: str | None = None) -> di
 
 def launch_local(specs: Sequence[RunSpec], study: StudyConfig) -> list[dict[str, Any]]:
     """The runs one after another in this process."""
-    return [execute_run(spec, study) for spec in specs]
+    results = []
+    for number, spec in enumerate(specs, 1):
+        print(f"hicra study: run {number}/{len(specs)}: {spec.name}", file=sys.stderr, flush=True)
+        results.append(execute_run(spec, study))
+    return results
 
 
 def launch_ray(specs: Sequence[RunSpec], study: StudyConfig) -> list[dict[str, Any]]:
