@@ -1,7 +1,9 @@
-"""Shared fixtures: the data beside the repository and the real tokenizers that install offline."""
+"""Shared fixtures: the data beside the repository, the real tokenizers that install offline, and a tiny Llama
+policy with its own byte-level BPE tokenizer (built once per session) for seconds-long training runs."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,69 @@ def smollm2_tokenizer():
     from hicra.models import load_tokenizer
 
     return load_tokenizer("smollm2")
+
+CORPUS = [
+    "Let's think step by step. First we add the numbers, but wait, check the sum again.",
+    "We need to find the answer. So the result is 7, and the final answer is \\boxed{7}.",
+    "However, let me verify this result: 3 + 4 = 7. Alternatively we can count.",
+    "Calculate 5 - 3. The difference is 2, so the answer is \\boxed{2}.",
+]
+# grams made of words the tiny model samples often, so that planning tokens occur in random completions
+TEST_GRAMS = ["but", "so", "the", "we", "let's", "first", "check", "answer", "is", "and", "step", "wait", "can"]
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A saved tiny LlamaForCausalLM + BPE tokenizer with a chat template (loadable as ``--model PATH``)."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    out = tmp_path_factory.mktemp("tiny-llama")
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=320, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    bpe.train_from_iterator(CORPUS * 20, trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<|im_start|>", eos_token="<|im_end|>",
+                                        pad_token="<|im_end|>", unk_token="<|endoftext|>")
+    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.save_pretrained(out)
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                         pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=False)
+    model = LlamaForCausalLM(config)
+    with torch.no_grad():  # favour whole-word tokens so that completions contain words (and Strategic Grams)
+        words = [i for t, i in tokenizer.get_vocab().items() if t.startswith("Ġ") and len(t) > 2]
+        model.lm_head.weight.mul_(0.1)
+        model.lm_head.weight[words] += 0.5 * torch.randn(len(words), 32)
+    model.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_lexicon(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("lexicon") / "test_grams.txt"
+    path.write_text("\n".join(TEST_GRAMS) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tiny_values(tiny_model_dir, tiny_lexicon, tmp_path) -> dict:
+    """HICRAConfig field values for a seconds-long CPU run of the tiny model."""
+    return dict(model=str(tiny_model_dir), lexicon=str(tiny_lexicon), output_dir=str(tmp_path / "run"),
+                dataset="gym:basic_arithmetic,chain_sum", dataset_size=16, num_generations=2,
+                per_device_train_batch_size=4, gradient_accumulation_steps=1, max_completion_length=10, max_steps=2,
+                save_strategy="no",
+                report_to="none", torch_threads=1, use_cpu=True, disable_tqdm=True, seed=7,
+                optim="adamw_torch", temperature=1.0)
+
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "hicra.mining.cli",
     "hicra.analysis.cli",
     "hicra.eval.cli",
+    "hicra.study.cli",
 )
 
 DESCRIPTION = """\

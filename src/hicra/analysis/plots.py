@@ -4,6 +4,7 @@
   of planning vs. execution tokens, semantic entropy, conditional entropy, planning ratio, fork overlap; shaded
   bands show the lexicon-ablation spread (min–max over seeds) when computed.
 * :func:`overlay` — several runs on the same axes (e.g. hicra vs. grpo vs. entropy_reg).
+* :func:`band_overlay` — several methods on the same axes, each a mean curve with a shaded band (e.g. over seeds).
 * :func:`fork_bars` — overlap of planning tokens and high-entropy fork tokens per run, with chance levels (§4.5).
 * :func:`error_curves` — share of "Planning & Strategy" errors among judged failures per step (§4.3.1).
 """
@@ -106,6 +107,23 @@ def overlay(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> bytes:
             ax.plot(*_series(rows, metric), color=RUN_COLORS[i % len(RUN_COLORS)], marker="o", markersize=3,
                     linewidth=1.5, label=label)
         _finish(ax, name)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def band_overlay(panels: Sequence[tuple[str, Sequence[tuple[str, dict[str, Sequence[float]]]]]],
+                 columns: int = 4) -> bytes:
+    """One panel per (title, [(label, {step, mean, min, max})]): each label's mean curve and its shaded band."""
+    rows = max(1, math.ceil(len(panels) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(15, 3.2 * rows), squeeze=False)
+    for ax, (title, curves) in zip(axes.flat, panels):
+        for i, (label, c) in enumerate(curves):
+            color = RUN_COLORS[i % len(RUN_COLORS)]
+            ax.fill_between(c["step"], c["min"], c["max"], color=color, alpha=0.2, linewidth=0)
+            ax.plot(c["step"], c["mean"], color=color, marker="o", markersize=3, linewidth=1.5, label=label)
+        _finish(ax, title)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
     fig.tight_layout()
     return _png(fig)
 

@@ -50,7 +50,7 @@ def _unique_dirs(results: Sequence[RunAnalysis]) -> list[str]:
     return out
 
 
-def _img(png: bytes, alt: str) -> str:
+def img_tag(png: bytes, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
 
 
@@ -60,7 +60,7 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else html.escape(str(v))
 
 
-def _table(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> str:
+def html_table(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> str:
     head = "".join(f"<th>{html.escape(f)}</th>" for f in fields)
     body = "".join("<tr>" + "".join(f"<td>{_fmt(r.get(f))}</td>" for f in fields) + "</tr>" for r in rows)
     return f"<div class='scroll'><table><tr>{head}</tr>{body}</table></div>"
@@ -88,7 +88,7 @@ def build_report(results: Sequence[RunAnalysis], out_dir: str | Path, title: str
 
     def figure(name: str, png: bytes, caption: str) -> str:
         (out / "figures" / f"{name}.png").write_bytes(png)
-        return f"<figure>{_img(png, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
+        return f"<figure>{img_tag(png, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
     top_q = results[0].config.top_q if results else 0.3
     curves = [(lab, r.rows) for lab, r in zip(labels, results)]
@@ -105,7 +105,7 @@ def build_report(results: Sequence[RunAnalysis], out_dir: str | Path, title: str
     summary = [{"run": lab, "directory": r.info.name, "method": r.info.method, "records": sum(x["n_completions"]
                 for x in r.rows), "steps": len(r.rows), "lexicon": r.lexicon, "bucket": r.config.bucket,
                 "notes": "; ".join(r.notes)} for lab, r in zip(labels, results)]
-    parts.append(_table(summary, ("run", "directory", "method", "records", "steps", "lexicon", "bucket", "notes")))
+    parts.append(html_table(summary, ("run", "directory", "method", "records", "steps", "lexicon", "bucket", "notes")))
     if any(r.rows for r in results):
         parts += ["<h2>Comparing runs</h2>", figure("overlay", plots.overlay(curves),
                   "Per-step metrics of every run on shared axes (relative perplexity is normalised by each run's "
@@ -114,7 +114,7 @@ def build_report(results: Sequence[RunAnalysis], out_dir: str | Path, title: str
                   figure("fork_tokens", plots.fork_bars(fork), f"Bars: mean over steps of the overlap between "
                          f"planning tokens and each completion's top-{top_q:.0%} entropy tokens; black ticks: the "
                          "overlap expected by chance."),
-                  _table(fork, list(fork[0]))]
+                  html_table(fork, list(fork[0]))]
     if judged:
         parts += ["<h2>Error types of failed rollouts (§4.3.1)</h2>",
                   figure("error_types", plots.error_curves(judged), "LLM-judged main cause of failure of sampled "
@@ -132,10 +132,10 @@ def build_report(results: Sequence[RunAnalysis], out_dir: str | Path, title: str
         first, last = r.rows[0], r.rows[-1]
         keys = ("step", "accuracy", "mean_length", "planning_ratio", "rel_ppl_planning", "rel_ppl_execution",
                 "entropy_planning", "entropy_execution", "semantic_entropy", "conditional_entropy")
-        parts.append(_table([first, last] if last is not first else [first], keys))
+        parts.append(html_table([first, last] if last is not first else [first], keys))
         parts += ["<h3>Sample traces (planning tokens highlighted)</h3>", _traces(r)]
     parts.append("<h2>Metric definitions</h2>")
-    parts.append(_table([{"column": k, "meaning": m, "section": s} for k, (m, s) in COLUMNS.items()],
+    parts.append(html_table([{"column": k, "meaning": m, "section": s} for k, (m, s) in COLUMNS.items()],
                         ("column", "meaning", "section")))
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{TRACE_STYLE}\n{PAGE_STYLE}</style></head><body>{''.join(parts)}</body></html>")

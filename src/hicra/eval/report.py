@@ -55,14 +55,17 @@ def pass_at_1(correct_by_problem: Mapping[str, Sequence[bool]]) -> tuple[float, 
     return 100 * mean, 100 * math.sqrt(var / len(accs))
 
 
-def score(benchmark: str, graded: Sequence[Mapping[str, Any]], samples: int) -> Score:
-    """The :class:`Score` of graded records (``problem_id``, ``correct``, ``answer``, ``n_tokens``, ``finished``)."""
+def score(benchmark: str, graded: Sequence[Mapping[str, Any]], samples: int, title: str | None = None) -> Score:
+    """The :class:`Score` of graded records (``problem_id``, ``correct``, ``answer``, ``n_tokens``, ``finished``).
+
+    ``title`` names a problem set that is not a registered benchmark (e.g. held-out training problems).
+    """
     by_problem: dict[str, list[bool]] = {}
     for g in graded:
         by_problem.setdefault(str(g["problem_id"]), []).append(bool(g["correct"]))
     mean, se = pass_at_1(by_problem)
     n = max(len(graded), 1)
-    return Score(benchmark, get_benchmark(benchmark).title, round(mean, 2), round(se, 2), samples, len(by_problem),
+    return Score(benchmark, title or get_benchmark(benchmark).title, round(mean, 2), round(se, 2), samples, len(by_problem),
                  len(graded), round(sum(g.get("answer") is None for g in graded) / n, 4),
                  round(sum(not g.get("finished", True) for g in graded) / n, 4),
                  round(sum(int(g.get("n_tokens", 0)) for g in graded) / n, 1))

@@ -23,7 +23,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from hicra.config import option
 from hicra.eval.benchmarks import BENCHMARKS, PAPER_BENCHMARKS, Problem, get_benchmark, load_problems
@@ -174,55 +174,74 @@ def grade_records(problems: list[Problem], cache: dict[tuple[str, int], dict[str
     return rows
 
 
-def run(config: EvalConfig, backend: Any = None) -> dict[str, Any]:
-    """Evaluate ``config.model``; ``backend`` (anything with ``generate``) overrides the configured one."""
+Grader = Callable[[list[Problem], dict[tuple[str, int], dict[str, Any]], int], list[dict[str, Any]]]
+
+
+def evaluate_problems(name: str, problems: list[Problem], samples: int, config: EvalConfig, backend: Any = None,
+                      grade: Grader | None = None, title: str | None = None) -> tuple[Any, Any, int, float]:
+    """Generate (cached under ``config.output``), grade and score ``samples`` completions of each problem.
+
+    ``problems`` may be any in-memory list (a benchmark, or held-out training problems); ``grade`` replaces the
+    benchmark grader (:func:`grade_records`) with another scorer of the same signature; ``title`` names a set that is
+    not a registered benchmark. Returns (score, backend, new generations, seconds); the backend is created on first
+    need and returned for reuse.
+    """
     from tqdm import tqdm
 
     from hicra.eval.backends import Request, Sampling, make_backend
     from hicra.eval.prompts import build_prompt
-    from hicra.eval.report import score, write_results
+    from hicra.eval.report import score
     from hicra.models import load_tokenizer
     from hicra.records import append_jsonl, write_jsonl
+
+    out = Path(str(config.output))
+    sampling = Sampling(config.temperature, config.top_p, config.max_tokens, config.seed)
+    cache_path = out / "generations" / f"{name}.jsonl"
+    cache = read_cache(cache_path)
+    todo = [(p, k) for p in problems for k in range(samples) if (p.id, k) not in cache]
+    started = time.perf_counter()
+    if todo:
+        if backend is None:
+            backend = make_backend(config.backend, config.model, config.dtype, config.batch_size, config.seed,
+                                   config.tensor_parallel_size, config.torch_threads)
+        tokenizer = getattr(backend, "tokenizer", None) or load_tokenizer(config.model)
+        prompts = {p.id: build_prompt(tokenizer, p.prompt, config.instruction, config.chat_template,
+                                      config.system_prompt) for p, _ in todo}
+        requests = [Request((p.id, k), prompts[p.id]) for p, k in todo]
+        with tqdm(total=len(requests), desc=f"{name}: generating", unit="sample", file=sys.stderr) as bar:
+            for chunk in backend.generate(requests, sampling):
+                fresh = [c for c in chunk if c.key not in cache]
+                recs = [{"benchmark": name, "problem_id": c.key[0], "sample": c.key[1], "completion": c.text,
+                         "n_tokens": c.n_tokens, "finished": c.finished} for c in fresh]
+                append_jsonl(cache_path, recs)
+                cache.update({(r["problem_id"], r["sample"]): r for r in recs})
+                bar.update(len(chunk))
+    seconds = time.perf_counter() - started
+    if grade is None:
+        graded = grade_records(problems, cache, samples, config.grade_timeout, config.grade_workers)
+    else:
+        graded = grade(problems, cache, samples)
+    write_jsonl(out / "graded" / f"{name}.jsonl", graded)
+    return score(name, graded, samples, title), backend, len(todo), seconds
+
+
+def run(config: EvalConfig, backend: Any = None) -> dict[str, Any]:
+    """Evaluate ``config.model``; ``backend`` (anything with ``generate``) overrides the configured one."""
+    from hicra.eval.report import write_results
 
     validate(config)
     out = Path(str(config.output))
     names = [get_benchmark(b).name for b in config.benchmarks]  # validates every name before any work
     plan = {name: samples_for(config, name) for name in names}
     check_settings(out, config)
-    sampling = Sampling(config.temperature, config.top_p, config.max_tokens, config.seed)
-    tokenizer = getattr(backend, "tokenizer", None)
     scores, timings = [], {}
     for name in names:
         problems = load_problems(name, config.source, config.limit)
-        cache_path = out / "generations" / f"{name}.jsonl"
-        cache = read_cache(cache_path)
-        todo = [(p, k) for p in problems for k in range(plan[name]) if (p.id, k) not in cache]
-        started = time.perf_counter()
-        if todo:
-            if backend is None:
-                backend = make_backend(config.backend, config.model, config.dtype, config.batch_size, config.seed,
-                                       config.tensor_parallel_size, config.torch_threads)
-            if tokenizer is None:
-                tokenizer = getattr(backend, "tokenizer", None) or load_tokenizer(config.model)
-            prompts = {p.id: build_prompt(tokenizer, p.prompt, config.instruction, config.chat_template,
-                                          config.system_prompt) for p, _ in todo}
-            requests = [Request((p.id, k), prompts[p.id]) for p, k in todo]
-            with tqdm(total=len(requests), desc=f"{name}: generating", unit="sample", file=sys.stderr) as bar:
-                for chunk in backend.generate(requests, sampling):
-                    fresh = [c for c in chunk if c.key not in cache]
-                    recs = [{"benchmark": name, "problem_id": c.key[0], "sample": c.key[1], "completion": c.text,
-                             "n_tokens": c.n_tokens, "finished": c.finished} for c in fresh]
-                    append_jsonl(cache_path, recs)
-                    cache.update({(r["problem_id"], r["sample"]): r for r in recs})
-                    bar.update(len(chunk))
-        seconds = time.perf_counter() - started
-        graded = grade_records(problems, cache, plan[name], config.grade_timeout, config.grade_workers)
-        write_jsonl(out / "graded" / f"{name}.jsonl", graded)
-        s = score(name, graded, plan[name])
+        s, backend, generated, seconds = evaluate_problems(name, problems, plan[name], config, backend)
         scores.append(s)
-        timings[name] = {"generated": len(todo), "seconds": round(seconds, 1)}
+        timings[name] = {"generated": generated, "seconds": round(seconds, 1)}
         print(f"{name}: Pass@1 {s.pass_at_1:.1f} ± {s.stderr:.1f} ({s.samples} × {s.problems}, "
-              f"{len(todo)} new generations in {seconds:.1f} s)", file=sys.stderr)
+              f"{generated} new generations in {seconds:.1f} s)", file=sys.stderr)
     settings = asdict(config)
     settings.pop("output", None)
     return write_results(out, config.model, settings, scores, {"timings": timings})

@@ -1,0 +1,1 @@
+"""``hicra study``: several methods × seeds through ``hicra train``, held-out evaluation, statistics, one report."""
