@@ -40,9 +40,9 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
-from hicra.analysis.inputs import RecordKeys, RunInfo, is_correct, iter_rollouts
+from hicra.analysis.inputs import RecordKeys, RunInfo, is_correct
 from hicra.analysis.options import JudgeConfig
-from hicra.records import RecordError, append_jsonl, read_jsonl
+from hicra.records import RecordError, append_jsonl, iter_rollouts, read_jsonl, trim_torn_tail
 
 PLANNING_GROUP = "Planning & Strategy"
 OTHER_GROUP = "Others"
@@ -188,6 +188,7 @@ def judge_run(info: RunInfo, cfg: JudgeConfig, threshold: float = 0.5, client: C
     cache = Path(cfg.cache) if cfg.cache else info.judgments
     client = client or ChatClient(cfg.base_url, cfg.model, os.environ.get(cfg.api_key_env) if cfg.api_key_env
                                   else None, cfg.timeout, cfg.retries, cfg.backoff)
+    trim_torn_tail(cache)
     done = {(e.get("key"), e.get("judge_model"), e.get("taxonomy")) for e in read_jsonl(cache)} if cache.is_file() \
         else set()
     todo = [(k, r) for k, r in sample_failures(info.rollouts, cfg.per_step, cfg.seed, threshold)

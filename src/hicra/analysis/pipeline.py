@@ -28,9 +28,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from hicra.analysis.dynamics import LEXICON_COLUMNS, DynamicsAnalyzer, columns
-from hicra.analysis.inputs import RunInfo, iter_rollouts, resolve_run
+from hicra.analysis.inputs import RunInfo, resolve_run
 from hicra.analysis.judge import error_counts
 from hicra.analysis.options import AnalysisConfig
+from hicra.records import iter_rollouts
 from hicra.tagging.tagger import TaggedText
 
 

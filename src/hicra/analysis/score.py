@@ -15,7 +15,9 @@ prompt it is the tokenizer's BOS token (else EOS), so the first completion token
 by ``temperature`` (1.0 = the raw policy). Sequences longer than ``max_length`` lose prompt tokens from the left.
 
 Resumable: records are appended (fsync'ed) to the output batch by batch, and records whose key
-(:class:`hicra.analysis.inputs.RecordKeys`) is already in the output are skipped.
+(:class:`hicra.analysis.inputs.RecordKeys`) is already in the output are skipped. A torn last line of the output
+(the previous run was killed mid-append) is cut off with a note on stderr before resuming
+(:func:`hicra.records.trim_torn_tail`); any other bad line stops the run, naming file and line.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from hicra.analysis.inputs import RecordKeys, iter_rollouts
+from hicra.analysis.inputs import RecordKeys
 from hicra.config import option
-from hicra.records import RecordError, append_jsonl
+from hicra.records import RecordError, append_jsonl, iter_rollouts, trim_torn_tail
 
 
 @dataclass
@@ -119,6 +121,7 @@ def score_file(input_path: str | Path, output_path: str | Path, scorer: Scorer, 
     if Path(input_path).resolve() == output_path.resolve():
         raise ValueError("--output must differ from --input")
     done: dict[str, int] = {}
+    trim_torn_tail(output_path)
     if output_path.is_file():
         keys = RecordKeys()
         for _, rec in iter_rollouts(output_path):

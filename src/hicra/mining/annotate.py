@@ -29,7 +29,7 @@ from typing import Callable
 from tqdm import tqdm
 
 from hicra.mining.config import MiningError
-from hicra.records import append_jsonl
+from hicra.records import append_jsonl, iter_jsonl, trim_torn_tail
 
 LABELS = ("strategic", "procedural")
 PROMPT_VERSION = 1
@@ -123,24 +123,16 @@ def _cache_key(model: str, gram: str) -> tuple[str, int, str]:
 def load_cache(path: str | Path) -> dict[tuple[str, int, str], str]:
     """The cached labels; a half-written last line (a crash during append) is removed from the file first."""
     path = Path(path)
+    trim_torn_tail(path)
     if not path.is_file():
         return {}
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1
-        with path.open("r+b") as f:
-            f.truncate(cut)
-        data = data[:cut]
     cache: dict[tuple[str, int, str], str] = {}
-    for lineno, line in enumerate(data.decode("utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for lineno, rec in iter_jsonl(path, error=AnnotationError):
         try:
-            rec = json.loads(line)
             key, label = _cache_key(rec["model"], rec["gram"]), rec["label"]
             if rec["prompt"] == PROMPT_VERSION and label in LABELS:
                 cache[key] = label
-        except (json.JSONDecodeError, KeyError, TypeError):
+        except (KeyError, TypeError):
             raise AnnotationError(f"{path}:{lineno}: corrupt annotation cache line; delete the line or the "
                                   f"file to re-annotate") from None
     return cache
