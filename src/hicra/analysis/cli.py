@@ -7,6 +7,7 @@ heavy imports happen inside the run functions so ``--help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from hicra.config import add_arguments, build_config
@@ -98,6 +99,8 @@ def run_judge(args: argparse.Namespace) -> int:
     from hicra.analysis.options import JudgeConfig
 
     cfg = build_config(JudgeConfig, args)
+    if not math.isfinite(args.correct_threshold):
+        raise ValueError(f"--correct-threshold must be a finite number, got {args.correct_threshold}")
     if cfg.cache and len(args.runs) > 1:
         raise ValueError("--cache names one file; judge several runs with their default caches")
     for run in args.runs:
@@ -107,7 +110,7 @@ def run_judge(args: argparse.Namespace) -> int:
         print(f"{info.name}: {sum(r['judged'] for r in rows)} judged failures in {cache}")
         for r in rows:
             print(f"  step {r['step']}: {r['planning_strategy']} planning & strategy, {r['others']} others, "
-                  f"{r['unparsed']} unparsed")
+                  f"{r['unparsed']} unparsed, {r['inconsistent']} inconsistent (letter and name disagree)")
     return 0
 
 

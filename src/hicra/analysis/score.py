@@ -22,6 +22,7 @@ Resumable: records are appended (fsync'ed) to the output batch by batch, and rec
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -37,16 +38,20 @@ class ScoreConfig:
 
     model: str = option("smollm2", "checkpoint to score with: smollm2, a Hugging Face id or a local path")
     tokenizer: str = option("", "tokenizer; empty = the model's")
-    batch_size: int = option(4, "sequences per forward pass")
-    max_length: int = option(4096, "longest prompt + completion in tokens (the prompt is cut from the left)")
-    temperature: float = option(1.0, "logits are divided by this before log-softmax (match the sampling temperature)")
-    dtype: str = option("float32", "model dtype: float32, bfloat16 or float16")
-    head_chunk: int = option(1024, "positions per LM-head chunk (bounds the [positions, vocab] logits memory)")
+    batch_size: int = option(4, "sequences per forward pass", ge=1)
+    max_length: int = option(4096, "longest prompt + completion in tokens (the prompt is cut from the left)",
+                             ge=2)
+    temperature: float = option(1.0, "logits are divided by this before log-softmax (match the sampling temperature)",
+                                 gt=0)
+    dtype: str = option("float32", "model dtype: float32, bfloat16 or float16",
+                        choices=("float32", "bfloat16", "float16"))
+    head_chunk: int = option(1024, "positions per LM-head chunk (bounds the [positions, vocab] logits memory)",
+                            ge=1)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.max_length < 2 or self.head_chunk < 1:
             raise ValueError("batch_size and head_chunk must be >= 1 and max_length >= 2")
-        if self.temperature <= 0:
+        if not 0 < self.temperature < math.inf:  # NaN fails too
             raise ValueError(f"temperature must be > 0, got {self.temperature}")
 
 
