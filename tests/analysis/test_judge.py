@@ -177,3 +177,25 @@ def test_only_http_urls(failing_run, capsys, url):
     assert not (failing_run / "judgments.jsonl").exists()
     with pytest.raises(ValueError, match="http"):
         ChatClient(url, "m")
+
+
+@pytest.mark.slow
+def test_judge_end_to_end_against_a_real_openai_compatible_server(tmp_path, openai_server, capsys):
+    """`transformers serve` with SmolLM2 answers `hicra judge`; every reply is recorded and read like the parser says."""
+    base_url, model = openai_server
+    rollouts = tmp_path / "r.jsonl"
+    recs = [{"step": 0, "prompt_id": f"p{i}", "completion": text, "reward": 0.0, "correct": False,
+             "prompt": "What is 2 + 2?", "answer": "4"} for i, text in enumerate(["2 + 2 = 5.", "I give up."])]
+    rollouts.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    argv = ["judge", str(rollouts), "--base-url", base_url, "--model", model, "--timeout", "300", "--retries", "0"]
+    assert main(argv) == 0
+    assert "2 judged failures" in capsys.readouterr().out
+    cache = tmp_path / "r.judgments.jsonl"
+    entries = [json.loads(line) for line in cache.read_text().splitlines()]
+    assert len(entries) == 2 and all(e["judge_model"] == model and e["reply"].strip() for e in entries)
+    for e in entries:
+        choice, cause = read_verdict(e["reply"], DEFAULT_TAXONOMY)
+        assert (e["choice"], e["group"]) == (choice, cause.group if cause else None)
+    (row,) = error_counts(cache)
+    assert row["judged"] == 2 == row["planning_strategy"] + row["others"] + row["unparsed"] + row["inconsistent"]
+    assert main(argv) == 0 and len(cache.read_text().splitlines()) == 2  # cached: nothing asked again

@@ -44,6 +44,7 @@ Answer with one line per phrase, "<number>: strategic" or "<number>: procedural"
 """
 _REPLY_LINE = re.compile(r"^\W*(\d+)\W+(strategic|procedural)\b", re.IGNORECASE | re.MULTILINE)
 _RETRY_STATUS = {408, 409, 425, 429}
+REPLY_TOKENS_PER_GRAM = 12  # "17: procedural" and a newline, with room to spare; bounds a runaway reply
 
 
 class AnnotationError(MiningError):
@@ -93,10 +94,12 @@ class ChatClient:
             doc = json.loads(response.read().decode("utf-8"))
         return doc["choices"][0]["message"]["content"] or ""
 
-    def chat(self, prompt: str) -> str:
-        """The assistant's reply to one user message (temperature 0)."""
-        body = json.dumps({"model": self.model, "temperature": 0.0,
-                           "messages": [{"role": "user", "content": prompt}]}).encode("utf-8")
+    def chat(self, prompt: str, max_tokens: int | None = None) -> str:
+        """The assistant's reply to one user message (temperature 0; at most ``max_tokens`` tokens if given)."""
+        doc = {"model": self.model, "temperature": 0.0, "messages": [{"role": "user", "content": prompt}]}
+        if max_tokens:
+            doc["max_tokens"] = max_tokens
+        body = json.dumps(doc).encode("utf-8")
         last = ""
         for attempt in range(self.max_retries + 1):
             if attempt:
@@ -155,7 +158,7 @@ def annotate(grams: list[str], client: ChatClient, cache_path: str | Path, batch
     def ask(batch: list[str]) -> dict[str, str]:
         nonlocal requests
         requests += 1
-        got = parse_reply(client.chat(build_prompt(batch)), batch)
+        got = parse_reply(client.chat(build_prompt(batch), max_tokens=REPLY_TOKENS_PER_GRAM * len(batch) + 16), batch)
         append_jsonl(cache_path, ({"gram": g, "label": got[g], "model": client.model, "prompt": PROMPT_VERSION}
                                   for g in batch if g in got))
         return got
