@@ -120,21 +120,32 @@ class Scorer:
         return out
 
 
-def score_file(input_path: str | Path, output_path: str | Path, scorer: Scorer, progress: bool = True) -> tuple[int, int]:
-    """Score every record of ``input_path`` not yet in ``output_path`` (appending); returns (scored, skipped)."""
-    output_path = Path(output_path)
-    if Path(input_path).resolve() == output_path.resolve():
+def pending(input_path: str | Path, output_path: str | Path) -> tuple[list[dict[str, Any]], int]:
+    """The records of ``input_path`` not yet in ``output_path`` (validated; shortest first) and how many are there.
+
+    The input is read first, so a bad input stops the run before the output is touched; then a torn last line of
+    the output is cut off (see the module docstring).
+    """
+    input_path, output_path = Path(input_path), Path(output_path)
+    if input_path.resolve() == output_path.resolve():
         raise ValueError("--output must differ from --input")
-    done: dict[str, int] = {}
+    if output_path.is_dir():
+        raise ValueError(f"--output {output_path}: is a directory")
+    records = [rec for _, rec in iter_rollouts(input_path)]
     trim_torn_tail(output_path)
+    done: set[str] = set()
     if output_path.is_file():
         keys = RecordKeys()
-        for _, rec in iter_rollouts(output_path):
-            done[keys(rec)] = 1
+        done = {keys(rec) for _, rec in iter_rollouts(output_path)}
     keys = RecordKeys()
-    todo = [rec for _, rec in iter_rollouts(input_path) if keys(rec) not in done]
-    skipped = len(done)
+    todo = [rec for rec in records if keys(rec) not in done]
     todo.sort(key=lambda r: len(r.get("completion_ids") or r["completion"]))  # similar lengths batch together
+    return todo, len(done)
+
+
+def score_records(todo: Sequence[dict[str, Any]], output_path: str | Path, scorer: Scorer,
+                  progress: bool = True) -> None:
+    """Score ``todo`` and append the results to ``output_path`` batch by batch (fsync'ed)."""
     from tqdm import tqdm
 
     bs = scorer.config.batch_size
@@ -142,4 +153,10 @@ def score_file(input_path: str | Path, output_path: str | Path, scorer: Scorer, 
         for a in range(0, len(todo), bs):
             append_jsonl(output_path, scorer.score(todo[a:a + bs]))
             bar.update(len(todo[a:a + bs]))
+
+
+def score_file(input_path: str | Path, output_path: str | Path, scorer: Scorer, progress: bool = True) -> tuple[int, int]:
+    """Score every record of ``input_path`` not yet in ``output_path`` (appending); returns (scored, skipped)."""
+    todo, skipped = pending(input_path, output_path)
+    score_records(todo, output_path, scorer, progress)
     return len(todo), skipped

@@ -90,11 +90,10 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
 def run(args: argparse.Namespace) -> int:
     from hicra.config import build_config
     from hicra.mining.config import MineConfig
-    from hicra.mining.pipeline import mine, write_outputs
+    from hicra.mining.pipeline import check_outputs, mine, write_outputs
 
     cfg = build_config(MineConfig, args)
-    if not cfg.output:
-        raise ValueError("--output is required (path of the lexicon JSON to write)")
+    check_outputs(cfg)
     result = mine(cfg)
     written = write_outputs(result, cfg)
     _table("hicra mine: stage counts", ["stage", "what", "count"], [[s, w, str(c)] for s, w, c in result.counts])

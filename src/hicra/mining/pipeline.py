@@ -27,6 +27,7 @@ from hicra.mining.cluster import Embedder, Selection, group_candidates
 from hicra.mining.config import MineConfig, MiningError
 from hicra.mining.corpus import Corpus, load_corpus
 from hicra.mining.ngrams import Candidates, count_ngrams
+from hicra.records import rollouts_path
 
 
 @dataclass
@@ -114,6 +115,20 @@ def mine(cfg: MineConfig, embed: Embedder | None = None) -> MiningResult:
 def sidecar_path(output: str | Path) -> Path:
     output = Path(output)
     return output.with_name(output.stem + ".mining.json")
+
+
+def check_outputs(cfg: MineConfig) -> None:
+    """Refuse output paths that cannot be written or would overwrite an input, before any work is done."""
+    if not cfg.output:
+        raise MiningError("--output is required (path of the lexicon JSON to write)")
+    out = Path(cfg.output).resolve()
+    if out.is_dir():
+        raise MiningError(f"--output {cfg.output}: is a directory")
+    if cfg.rollouts and rollouts_path(cfg.rollouts).resolve() == out:
+        raise MiningError(f"--output {cfg.output}: would overwrite --rollouts")
+    for flag, path in (("--review-csv", cfg.review_csv), ("--llm-cache", cfg.llm_cache)):
+        if path and Path(path).resolve() in (out, sidecar_path(out)):
+            raise MiningError(f"{flag} {path}: would overwrite the lexicon or its sidecar")
 
 
 def write_outputs(result: MiningResult, cfg: MineConfig) -> list[Path]:
