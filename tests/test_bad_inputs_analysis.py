@@ -88,6 +88,11 @@ ROWS = [
     ("mine-output-is-input", {"r.jsonl": rollouts()}, MINE[:4] + ["r.jsonl"] + MINE[5:], ["--rollouts"]),
     ("mine-nothing-frequent", {"r.jsonl": jl({"solution": "Alpha beta gamma delta."}), "sg.json": OLD}, MINE,
      ["r.jsonl", "no 3-5-gram"]),
+    ("mine-review-csv-not-utf8", {"lex.json": '{"grams": ["but wait"]}', "rev.csv": "gram,human_label\nbut wait,s\xe9\n"
+                                  .encode("latin-1")}, ["mine", "review-import", "lex.json", "rev.csv", "--output",
+                                                        "out.json"], ["rev.csv", "UTF-8"]),
+    ("mine-ablate-drop-nan", {"lex.json": '{"grams": ["but wait", "so"]}'},
+     ["mine", "ablate", "lex.json", "--drop", "nan", "--output", "abl"], ["--drop"]),
     # ---------------------------------------------------------------- hicra score
     ("score-missing-input", {"out.jsonl": OLD}, SCORE, ["in.jsonl", "no such file"]),
     ("score-missing-field", {"in.jsonl": jl({"step": 0, "prompt_id": "p", "completion": "x"})}, SCORE,
@@ -143,6 +148,10 @@ ROWS = [
      JUDGE, ["r.judgments.jsonl:1"]),
     ("judge-bad-taxonomy", {"r.jsonl": jl(GOOD), "tax.yaml": "causes: 3\n"}, JUDGE + ["--taxonomy", "tax.yaml"],
      ["tax.yaml"]),
+    ("judge-taxonomy-not-utf8", {"r.jsonl": jl(GOOD), "tax.yaml": "causes: caf\xe9\n".encode("latin-1")},
+     JUDGE + ["--taxonomy", "tax.yaml"], ["tax.yaml", "UTF-8"]),
+    ("analyze-config-not-utf8", {"run/rollouts.jsonl": jl(GOOD), "run/config.yaml": "method: caf\xe9\n".encode("latin-1")},
+     ["analyze", "run", "--output", "res"], ["config.yaml", "UTF-8"]),
     ("judge-per-step-negative", {"r.jsonl": jl(GOOD)}, JUDGE + ["--per-step", "-1"], ["per_step"]),
     ("judge-timeout-0", {"r.jsonl": jl(GOOD)}, JUDGE + ["--timeout", "0"], ["timeout"]),
     ("judge-timeout-nan", {"r.jsonl": jl(GOOD)}, JUDGE + ["--timeout", "nan"], ["timeout"]),

@@ -51,6 +51,8 @@ def resolve_run(path: str | Path) -> RunInfo:
                 doc = yaml.safe_load(cfg.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError:
                 raise RecordError(f"{cfg}: invalid YAML") from None
+            except UnicodeDecodeError as e:
+                raise RecordError(f"{cfg}: not UTF-8 text (byte {e.start + 1})") from None
             if isinstance(doc, dict):
                 method = str(doc.get("method") or method)
                 model = str(doc["model"]) if doc.get("model") else None

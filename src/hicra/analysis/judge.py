@@ -94,6 +94,8 @@ def load_taxonomy(path: str | Path | None) -> Taxonomy:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))  # YAML is a superset of JSON
     except yaml.YAMLError:
         raise RecordError(f"{path}: invalid JSON/YAML") from None
+    except UnicodeDecodeError as e:
+        raise RecordError(f"{path}: not UTF-8 text (byte {e.start + 1})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("causes"), list) or len(doc["causes"]) < 2:
         raise RecordError(f"{path}: expected a mapping with a 'causes' list of at least two causes")
     causes = []
