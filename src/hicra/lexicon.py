@@ -12,8 +12,8 @@ A lexicon is a list of Strategic Grams (SGs): short phrases that steer reasoning
 * **Text** (any other suffix): one gram per line; blank lines and lines starting with ``#`` are ignored.
 
 Every gram must contain a letter or digit (:func:`gram_problem`); a bad gram is an error naming the file and its line
-(text) or index (``grams[i]``, JSON). Grams are normalised (:func:`normalize_gram`): lower case (character by character, as the tagger compares text),
-’ → ', whitespace runs → one space, stripped.
+(text) or index (``grams[i]``, JSON). Grams are normalised (:func:`normalize_gram`): lower case (character by
+character, as the tagger compares text), ’ → ', whitespace runs → one space, stripped.
 The built-in lexicon ``paper`` is the paper's Appendix A list.
 """
 

@@ -181,7 +181,7 @@ def test_only_http_urls(failing_run, capsys, url):
 
 @pytest.mark.slow
 def test_judge_end_to_end_against_a_real_openai_compatible_server(tmp_path, openai_server, capsys):
-    """`transformers serve` with SmolLM2 answers `hicra judge`; every reply is recorded and read like the parser says."""
+    """`transformers serve` with SmolLM2 answers `hicra judge`; each reply is recorded and read as the parser says."""
     base_url, model = openai_server
     rollouts = tmp_path / "r.jsonl"
     recs = [{"step": 0, "prompt_id": f"p{i}", "completion": text, "reward": 0.0, "correct": False,

@@ -47,7 +47,8 @@ def test_math_and_numbers_never_enter_grams():
         assert not any(ch.isdigit() for ch in gram) and "$" not in gram and "=" not in gram
         assert " x " not in f" {gram} " and " y " not in f" {gram} "  # single-letter variables break grams
     assert "that x" not in " ".join(cand.grams)
-    unmasked = count_ngrams([text], MineConfig(min_doc_count=1, min_df=0.0, max_mean_count=10, mask_math=False, signature_order="ngram",
+    unmasked = count_ngrams([text], MineConfig(min_doc_count=1, min_df=0.0, max_mean_count=10, mask_math=False,
+                                               signature_order="ngram",
                                                mask_single_letters=False))
     assert "3 gives 12 apples" in unmasked.grams  # without masking, numbers are words
 

@@ -89,4 +89,5 @@ def test_bad_flags_leave_the_old_output_alone(tmp_path: Path, capsys, extra: lis
     assert main(argv + extra) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and problem in err
-    assert out.read_text(encoding="utf-8") == '{"old": 1}\n' and src.read_text(encoding="utf-8") == '{"text": "but wait"}\n'
+    assert out.read_text(encoding="utf-8") == '{"old": 1}\n'
+    assert src.read_text(encoding="utf-8") == '{"text": "but wait"}\n'

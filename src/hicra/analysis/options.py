@@ -21,7 +21,8 @@ class AnalysisConfig:
     tokenizer: str = option("", "tokenizer of the rollouts' token ids: smollm2, a Hugging Face id or a local path; "
                                 "empty = the run's config.yaml `model` field if present, else smollm2")
     bucket: int = option(1, "aggregate steps in buckets of this many optimizer steps (row step = bucket start)", ge=1)
-    top_q: float = option(0.3, "fraction of each completion's highest-entropy tokens counted as fork tokens (§4.5)", gt=0, le=1)
+    top_q: float = option(0.3, "fraction of each completion's highest-entropy tokens counted as fork tokens (§4.5)",
+                          gt=0, le=1)
     ngram: int = option(3, "words after a Strategic Gram forming the procedural n-gram of the conditional "
                            "entropy H(next n words | SG) (§2.2.2)", ge=1)
     pass_k: list[int] = option([1, 4, 8], "k values of the unbiased Pass@k over each prompt group (k <= group size)")

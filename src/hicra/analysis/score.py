@@ -155,7 +155,8 @@ def score_records(todo: Sequence[dict[str, Any]], output_path: str | Path, score
             bar.update(len(todo[a:a + bs]))
 
 
-def score_file(input_path: str | Path, output_path: str | Path, scorer: Scorer, progress: bool = True) -> tuple[int, int]:
+def score_file(input_path: str | Path, output_path: str | Path, scorer: Scorer,
+               progress: bool = True) -> tuple[int, int]:
     """Score every record of ``input_path`` not yet in ``output_path`` (appending); returns (scored, skipped)."""
     todo, skipped = pending(input_path, output_path)
     score_records(todo, output_path, scorer, progress)

@@ -51,9 +51,11 @@ class MineConfig:
                    "frequent strategy survive; ngram = on each n-gram before grouping (the first version's order)")
     candidate_min_doc_count: int = option(
         2, "c: signature_order=concept: n-grams found in fewer solutions than this are not embedded", ge=1)
-    min_df: float = option(0.01, "c: 'frequent across': keep n-grams found in at least this fraction of solutions", ge=0, le=1)
+    min_df: float = option(0.01, "c: 'frequent across': keep n-grams (or, by default, grouped concepts) found in at "
+                                 "least this fraction of solutions", ge=0, le=1)
     min_doc_count: int = option(3, "c: ...and in at least this many solutions (a floor for small corpora)", ge=0)
-    max_df: float = option(1.0, "c: drop n-grams found in more than this fraction of solutions (1.0 = no cap)", ge=0, le=1)
+    max_df: float = option(1.0, "c: drop n-grams (concepts) found in more than this fraction of solutions (1.0 = no "
+                                "cap)", ge=0, le=1)
     max_mean_count: float = option(1.5, "c: 'sparse within': drop n-grams used more than this many times on "
                                         "average in the solutions that contain them", ge=1)
     max_candidates: int = option(2000, "c: embed at most this many candidates, highest document frequency first", ge=0)
@@ -64,7 +66,8 @@ class MineConfig:
     cluster_method: Literal["agglomerative", "kmeans"] = option(
         "agglomerative", "d: agglomerative = average linkage, cosine distance, cut at --distance-threshold; "
                          "kmeans = KMeans on unit vectors with --n-clusters")
-    distance_threshold: float = option(0.35, "d: agglomerative: merge clusters closer than this cosine distance", gt=0, le=2)
+    distance_threshold: float = option(0.35, "d: agglomerative: merge clusters closer than this cosine distance",
+                                       gt=0, le=2)
     n_clusters: int = option(0, "d: kmeans: number of clusters; 0 = sqrt(number of candidates)", ge=0)
     top_cluster_fraction: float = option(0.2, "d: keep this fraction of clusters, ranked by cluster document "
                                               "frequency (share of solutions containing any member); paper: the "

@@ -3,13 +3,15 @@
 a. successful solutions (:mod:`~hicra.mining.corpus`) → b. normalised 3–5-grams and c. candidates
 (:mod:`~hicra.mining.ngrams`) → d. embedding, clustering, the "frequent across, sparse within" signature tested on
 each grouped concept (``signature_order=concept``, default; ``ngram`` tests it per n-gram in c), top 20% of clusters
-by cluster document frequency (:mod:`~hicra.mining.cluster`) → e. optional LLM labels (:mod:`~hicra.mining.annotate`) →
-optional merge with the paper's list → the versioned lexicon JSON (:meth:`hicra.lexicon.Lexicon.save`), a sidecar
-``NAME.mining.json`` (config and stage counts) and optionally the review CSV (stage f, :mod:`~hicra.mining.review`).
+by cluster document frequency (:mod:`~hicra.mining.cluster`) → e. optional LLM labels
+(:mod:`~hicra.mining.annotate`) → optional merge with the paper's list → the versioned lexicon JSON
+(:meth:`hicra.lexicon.Lexicon.save`), a sidecar ``NAME.mining.json`` (config and stage counts) and optionally the
+review CSV (stage f, :mod:`~hicra.mining.review`). An empty lexicon is never written.
 
 Per-gram metadata in the lexicon: ``source`` (mined | paper), ``cluster`` (rank of its cluster, 0 = highest cluster
-document frequency), ``cluster_df``, ``cluster_size``, ``df`` (fraction of solutions), ``df_count``,
-``mean_count`` (uses per containing solution) and, after stage e, ``llm_label``.
+document frequency), ``cluster_df``, ``cluster_size``, ``cluster_mean_count`` (uses of the concept per containing
+solution), ``df`` (fraction of solutions), ``df_count``, ``mean_count`` (uses per containing solution) and, after
+stage e, ``llm_label``.
 """
 
 from __future__ import annotations
