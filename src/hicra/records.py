@@ -126,6 +126,18 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+def _token_ids_ok(ids: Any) -> bool:
+    if not isinstance(ids, list):
+        return False
+    try:  # fast path for a clean list of integers
+        arr = np.asarray(ids)
+        if arr.ndim == 1 and arr.dtype.kind in "iu" and (not len(arr) or arr.min() >= 0):
+            return True
+    except (TypeError, ValueError, OverflowError):
+        pass
+    return all(_is_int(t) and t >= 0 for t in ids)
+
+
 def _check_token_values(vals: Any, name: str, n: int, where: str, error: type[ValueError]) -> bool:
     """Whether ``vals`` holds per-token values (False: not recorded); raises on a bad list (see module docstring)."""
     if vals is None:
@@ -185,7 +197,7 @@ def validate_rollout(rec: Any, where: str, required: Sequence[str] = ROLLOUT_REQ
     if correct is not None and not isinstance(correct, bool):
         raise _fail(error, where, "correct", f"must be true or false, got {correct!r}")
     ids = rec.get("completion_ids")
-    if ids is not None and (not isinstance(ids, list) or not all(_is_int(t) and t >= 0 for t in ids)):
+    if ids is not None and not _token_ids_ok(ids):
         raise _fail(error, where, "completion_ids", "must be a list of non-negative integers")
     for name in ("logprobs", "entropies"):
         vals = rec.get(name)
