@@ -91,6 +91,8 @@ ROWS = [
     ("mine-review-csv-not-utf8", {"lex.json": '{"grams": ["but wait"]}', "rev.csv": "gram,human_label\nbut wait,s\xe9\n"
                                   .encode("latin-1")}, ["mine", "review-import", "lex.json", "rev.csv", "--output",
                                                         "out.json"], ["rev.csv", "UTF-8"]),
+    ("mine-review-export-examples-negative", {"lex.json": '{"grams": ["but wait"]}'},
+     ["mine", "review-export", "lex.json", "--output", "rev.csv", "--examples", "-1"], ["--examples"]),
     ("mine-ablate-drop-nan", {"lex.json": '{"grams": ["but wait", "so"]}'},
      ["mine", "ablate", "lex.json", "--drop", "nan", "--output", "abl"], ["--drop"]),
     # ---------------------------------------------------------------- hicra score

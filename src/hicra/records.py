@@ -169,7 +169,8 @@ def _check_token_values(vals: Any, name: str, n: int, where: str, error: type[Va
 
 def validate_rollout(rec: Any, where: str, required: Sequence[str] = ROLLOUT_REQUIRED,
                      error: type[ValueError] = RecordError) -> dict[str, Any]:
-    """Check one rollout record against the policy of the module docstring; returns it unchanged.
+    """Check one rollout record against the policy of the module docstring; returns it (an empty per-token list
+    beside non-empty ``completion_ids`` is set to ``None``: not recorded).
 
     ``where`` is ``FILE:LINE``; a violation raises ``error`` naming it and the field.
     """

@@ -114,6 +114,8 @@ def run_review_export(args: argparse.Namespace) -> int:
     from hicra.mining.corpus import load_corpus
     from hicra.mining.review import export_review
 
+    if args.examples < 0:
+        raise ValueError(f"--examples must be >= 0, got {args.examples}")
     lexicon = load_lexicon(args.lexicon)
     texts = load_corpus(MineConfig(rollouts=args.rollouts, text_field=args.text_field, success="all")).texts \
         if args.rollouts else []
