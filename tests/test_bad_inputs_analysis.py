@@ -3,7 +3,8 @@
 One row per bad input: the files it needs are written under ``tmp_path`` (names relative to it), then
 ``tests.badinput.assert_clean_failure`` checks exit status ≠ 0, one ``hicra CMD: error:`` line naming the file,
 line or field at fault, no traceback, and every pre-existing file byte-identical (outputs from an earlier run
-included). Every row fails before a model loads, so the table runs in seconds.
+included). Every row fails before a model loads, so the table runs in seconds. Rows about option ranges mention
+the offending value ("got 0.0"), which the field check and the central range check of ``hicra.config`` both print.
 """
 
 from __future__ import annotations
@@ -71,15 +72,15 @@ ROWS = [
     ("mine-not-utf8", {"r.jsonl": jl(GOOD).encode() + '{"solution": "\xe9"}\n'.encode("latin-1")}, MINE,
      ["r.jsonl:2", "UTF-8"]),
     ("mine-top-cluster-fraction-0", {"r.jsonl": rollouts(), "sg.json": OLD}, MINE + ["--top-cluster-fraction", "0"],
-     ["top_cluster_fraction"]),
-    ("mine-min-df-above-1", {"r.jsonl": rollouts()}, MINE + ["--min-df", "1.5"], ["min_df"]),
-    ("mine-min-df-nan", {"r.jsonl": rollouts()}, MINE + ["--min-df", "nan"], ["min_df"]),
+     ["got 0.0"]),
+    ("mine-min-df-above-1", {"r.jsonl": rollouts()}, MINE + ["--min-df", "1.5"], ["got 1.5"]),
+    ("mine-min-df-nan", {"r.jsonl": rollouts()}, MINE + ["--min-df", "nan"], ["got nan"]),
     ("mine-distance-negative", {"r.jsonl": rollouts()}, MINE + ["--distance-threshold", "-1"],
-     ["distance_threshold"]),
-    ("mine-max-mean-count-nan", {"r.jsonl": rollouts()}, MINE + ["--max-mean-count", "nan"], ["max_mean_count"]),
+     ["got -1.0"]),
+    ("mine-max-mean-count-nan", {"r.jsonl": rollouts()}, MINE + ["--max-mean-count", "nan"], ["got nan"]),
     ("mine-llm-file-url", {"r.jsonl": rollouts()}, MINE + ["--llm-base-url", "file:///etc/passwd", "--llm-model", "m"],
      ["llm_base_url", "file:///etc/passwd"]),
-    ("mine-llm-timeout-0", {"r.jsonl": rollouts()}, MINE + ["--llm-timeout", "0"], ["llm_timeout"]),
+    ("mine-llm-timeout-0", {"r.jsonl": rollouts()}, MINE + ["--llm-timeout", "0"], ["timeout", "got 0.0"]),
     ("mine-bad-yaml", {"r.jsonl": rollouts(), "m.yaml": "min_df: [\n"}, MINE + ["--config", "m.yaml"], ["m.yaml"]),
     ("mine-yaml-unknown-field", {"r.jsonl": rollouts(), "m.yaml": "min_dff: 0.1\n"}, MINE + ["--config", "m.yaml"],
      ["m.yaml", "min_dff"]),
@@ -108,9 +109,9 @@ ROWS = [
      ["out.jsonl:1", "invalid JSON"]),
     ("score-bad-input-keeps-torn-output", {"in.jsonl": jl("{oops"), "out.jsonl": jl(SCORED) + '{"step": 0, "pr'},
      SCORE, ["in.jsonl:1"]),
-    ("score-temperature-0", {"in.jsonl": jl(GOOD)}, SCORE + ["--temperature", "0"], ["temperature"]),
-    ("score-temperature-nan", {"in.jsonl": jl(GOOD)}, SCORE + ["--temperature", "nan"], ["temperature"]),
-    ("score-batch-size-0", {"in.jsonl": jl(GOOD)}, SCORE + ["--batch-size", "0"], ["batch_size"]),
+    ("score-temperature-0", {"in.jsonl": jl(GOOD)}, SCORE + ["--temperature", "0"], ["temperature", "got 0.0"]),
+    ("score-temperature-nan", {"in.jsonl": jl(GOOD)}, SCORE + ["--temperature", "nan"], ["temperature", "got nan"]),
+    ("score-batch-size-0", {"in.jsonl": jl(GOOD)}, SCORE + ["--batch-size", "0"], ["must be >= 1, got 0"]),
     # ---------------------------------------------------------------- hicra analyze
     ("analyze-missing-run", {}, ANALYZE, ["r.jsonl"]),
     ("analyze-run-dir-without-rollouts", {"run/config.yaml": "method: grpo\n"}, ["analyze", "run", "--output", "res"],
@@ -130,11 +131,11 @@ ROWS = [
     ("analyze-step-negative", {"r.jsonl": rollouts(step="-1")}, ANALYZE, ["r.jsonl:3", "'step'"]),
     ("analyze-not-utf8", {"r.jsonl": jl(GOOD).encode() + b'{"completion": "\xff"}\n'}, ANALYZE,
      ["r.jsonl:2", "UTF-8"]),
-    ("analyze-top-q-0", {"r.jsonl": jl(GOOD)}, ANALYZE + ["--top-q", "0"], ["top_q"]),
-    ("analyze-top-q-nan", {"r.jsonl": jl(GOOD)}, ANALYZE + ["--top-q", "nan"], ["top_q"]),
-    ("analyze-bucket-0", {"r.jsonl": jl(GOOD)}, ANALYZE + ["--bucket", "0"], ["bucket"]),
-    ("analyze-ablation-1", {"r.jsonl": jl(GOOD)}, ANALYZE + ["--lexicon-ablation", "1"], ["lexicon_ablation"]),
-    ("analyze-threshold-nan", {"r.jsonl": jl(GOOD)}, ANALYZE + ["--correct-threshold", "nan"], ["correct_threshold"]),
+    ("analyze-top-q-0", {"r.jsonl": jl(GOOD)}, ANALYZE + ["--top-q", "0"], ["must be in (0, 1], got 0.0"]),
+    ("analyze-top-q-nan", {"r.jsonl": jl(GOOD)}, ANALYZE + ["--top-q", "nan"], ["got nan"]),
+    ("analyze-bucket-0", {"r.jsonl": jl(GOOD)}, ANALYZE + ["--bucket", "0"], ["bucket must be >= 1, got 0"]),
+    ("analyze-ablation-1", {"r.jsonl": jl(GOOD)}, ANALYZE + ["--lexicon-ablation", "1"], ["got 1.0"]),
+    ("analyze-threshold-nan", {"r.jsonl": jl(GOOD)}, ANALYZE + ["--correct-threshold", "nan"], ["got nan"]),
     ("analyze-pass-k-0", {"r.jsonl": jl(GOOD)}, ANALYZE + ["--pass-k", "0"], ["pass_k"]),
     ("analyze-punctuation-lexicon", {"r.jsonl": jl(GOOD), "lex.txt": "...\n"}, ANALYZE + ["--lexicon", "lex.txt"],
      ["lex.txt", "line 1"]),
@@ -155,9 +156,9 @@ ROWS = [
     ("analyze-config-not-utf8", {"run/rollouts.jsonl": jl(GOOD),
                                  "run/config.yaml": "method: caf\xe9\n".encode("latin-1")},
      ["analyze", "run", "--output", "res"], ["config.yaml", "UTF-8"]),
-    ("judge-per-step-negative", {"r.jsonl": jl(GOOD)}, JUDGE + ["--per-step", "-1"], ["per_step"]),
-    ("judge-timeout-0", {"r.jsonl": jl(GOOD)}, JUDGE + ["--timeout", "0"], ["timeout"]),
-    ("judge-timeout-nan", {"r.jsonl": jl(GOOD)}, JUDGE + ["--timeout", "nan"], ["timeout"]),
+    ("judge-per-step-negative", {"r.jsonl": jl(GOOD)}, JUDGE + ["--per-step", "-1"], ["got -1"]),
+    ("judge-timeout-0", {"r.jsonl": jl(GOOD)}, JUDGE + ["--timeout", "0"], ["timeout", "0.0"]),
+    ("judge-timeout-nan", {"r.jsonl": jl(GOOD)}, JUDGE + ["--timeout", "nan"], ["timeout", "nan"]),
     ("judge-threshold-nan", {"r.jsonl": jl(GOOD)}, JUDGE + ["--correct-threshold", "nan"], ["--correct-threshold"]),
     # ---------------------------------------------------------------- hicra report
     ("report-missing-run", {"rep/index.html": "old\n"}, REPORT, ["r.jsonl"]),
@@ -165,7 +166,7 @@ ROWS = [
      ["r.jsonl:3", "'reward'"]),
     ("report-second-run-broken", {"r.jsonl": jl(GOOD), "s.jsonl": jl("[1]")}, REPORT[:2] + ["s.jsonl"] + REPORT[2:],
      ["s.jsonl:1", "JSON object"]),
-    ("report-top-q-2", {"r.jsonl": jl(GOOD)}, REPORT + ["--top-q", "2"], ["top_q"]),
+    ("report-top-q-2", {"r.jsonl": jl(GOOD)}, REPORT + ["--top-q", "2"], ["got 2.0"]),
     ("report-output-is-file", {"r.jsonl": jl(GOOD), "rep": "a file\n"}, REPORT, ["rep"]),
 ]
 

@@ -49,8 +49,9 @@ class ScoreConfig:
                             ge=1)
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.max_length < 2 or self.head_chunk < 1:
-            raise ValueError("batch_size and head_chunk must be >= 1 and max_length >= 2")
+        for name, low in (("batch_size", 1), ("max_length", 2), ("head_chunk", 1)):
+            if getattr(self, name) < low:
+                raise ValueError(f"{name} must be >= {low}, got {getattr(self, name)}")
         if not 0 < self.temperature < math.inf:  # NaN fails too
             raise ValueError(f"temperature must be > 0, got {self.temperature}")
 
