@@ -61,6 +61,10 @@ def test_text_lexicon(tmp_path: Path):
     ("object.json", '{"grams": [{"cluster": 1}]}', "grams[0]: object without a 'gram' string"),
     ("none.json", '{"grams": []}', "the lexicon has no grams"),
     ("none.txt", "# only a comment\n\n", "the lexicon has no grams"),
+    ("dot.json", '{"grams": ["but wait", "."]}', "grams[1]: gram '.' has no letter or digit"),
+    ("dashes.json", '{"grams": [{"gram": "-- ..."}]}', "grams[0]: gram '-- ...' has no letter or digit"),
+    ("dot.txt", "# grams\nbut wait\n\n.\n", "line 4: gram '.' has no letter or digit"),
+    ("under.txt", "_\n", "line 1: gram '_' has no letter or digit"),
 ])
 def test_bad_files_raise_one_line_errors(tmp_path: Path, name: str, content: str, problem: str):
     path = tmp_path / name

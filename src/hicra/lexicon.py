@@ -11,8 +11,9 @@ A lexicon is a list of Strategic Grams (SGs): short phrases that steer reasoning
   ``format``/``version`` may be absent (plain ``{"grams": [...]}``, as the paper's list); if present they must match.
 * **Text** (any other suffix): one gram per line; blank lines and lines starting with ``#`` are ignored.
 
-Grams are normalised (:func:`normalize_gram`): lower case (character by character, as the tagger compares text),
-’ → ', whitespace runs → one space, stripped.
+Every gram must contain a letter or digit (:func:`gram_problem`); a bad gram is an error naming the file and its line
+(text) or index (``grams[i]``, JSON). Grams are normalised (:func:`normalize_gram`): lower case (character by
+character, as the tagger compares text), ’ → ', whitespace runs → one space, stripped.
 The built-in lexicon ``paper`` is the paper's Appendix A list.
 """
 
@@ -30,6 +31,7 @@ LEXICON_VERSION = 1
 BUILTIN_LEXICONS = ("paper",)
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 _WHITESPACE = re.compile(r"\s+")
+_WORD_CHAR = re.compile(r"[^\W_]")
 
 
 class LexiconError(ValueError):
@@ -91,6 +93,17 @@ def make_lexicon(name: str, grams: list[str], metadata: dict[str, dict[str, Any]
     return Lexicon(name=name, grams=tuple(seen), metadata=meta, source=source)
 
 
+def gram_problem(gram: str) -> str:
+    """Why ``gram`` cannot be a Strategic Gram ("" if it can): it must contain a word character, since a gram of
+    punctuation alone (".", "--") would tag every such mark as a planning token."""
+    norm = normalize_gram(gram)
+    if not norm:
+        return "empty gram"
+    if not _WORD_CHAR.search(norm):
+        return f"gram {gram!r} has no letter or digit (a gram must contain a word)"
+    return ""
+
+
 def _fail(path: Path, problem: str) -> LexiconError:
     return LexiconError(f"{path}: {problem}")
 
@@ -121,14 +134,22 @@ def _parse_json(path: Path, text: str) -> Lexicon:
             gram = item
         else:
             raise _fail(path, f"grams[{i}]: expected a string or an object, got {type(item).__name__}")
-        if not normalize_gram(gram):
-            raise _fail(path, f"grams[{i}]: empty gram")
+        problem = gram_problem(gram)
+        if problem:
+            raise _fail(path, f"grams[{i}]: {problem}")
         grams.append(gram)
     return make_lexicon(str(doc.get("name", path.stem)), grams, metadata, str(doc.get("source", path)))
 
 
 def _parse_text(path: Path, text: str) -> Lexicon:
-    grams = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    grams = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        problem = gram_problem(line)
+        if problem:
+            raise _fail(path, f"line {lineno}: {problem}")
+        grams.append(line)
     return make_lexicon(path.stem, grams, source=str(path))
 
 

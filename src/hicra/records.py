@@ -23,6 +23,19 @@ answer              str             reference answer
 task                str             data source or reasoning-gym task name
 ==================  ==============  ============================================================================
 
+**Validation** (:func:`validate_rollout`, one policy for every reader: ``hicra mine``/``score``/``analyze``/``judge``/
+``report``). A bad record stops the command with ``FILE:LINE: field 'NAME' ...``; nothing is dropped silently:
+
+* required fields must be present (``reward`` is optional only for ``hicra mine``, whose plain corpora have none);
+* an optional field that is absent or ``null`` is "not recorded"; a present field must have its type: ``step`` a
+  non-negative integer, ``prompt_id`` a string or integer, ``completion`` a string, ``reward`` a finite number
+  (NaN, ±Infinity and booleans are errors), ``correct`` true/false, ``completion_ids`` a list of non-negative
+  integers;
+* ``logprobs``/``entropies`` need ``completion_ids`` and have exactly one entry per completion token; each entry is a
+  finite number (log-probabilities <= 0, entropies >= 0) or ``null`` for a token that was not scored; NaN/±Infinity
+  are errors. An empty list beside non-empty ``completion_ids`` means "not recorded" (the trainer writes ``[]`` when
+  token statistics are off).
+
 **Metrics row**: one JSON object per optimizer step in ``RUN_DIR/metrics.jsonl`` with ``step`` and float metrics;
 the trainer documents its keys in :mod:`hicra.trl.metrics`.
 """
@@ -30,9 +43,13 @@ the trainer documents its keys in :mod:`hicra.trl.metrics`.
 from __future__ import annotations
 
 import json
+import math
 import os
+import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
 
 ROLLOUT_SCHEMA = 1
 ROLLOUT_REQUIRED = ("step", "prompt_id", "completion", "reward")
@@ -47,8 +64,12 @@ def iter_jsonl(path: str | Path, error: type[ValueError] = RecordError) -> Itera
     path = Path(path)
     if not path.is_file():
         raise error(f"{path}: no such file")
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, 1):  # line 1 is the first line, as editors count
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise error(f"{path}:{lineno}: not UTF-8 text") from None
             if not line.strip():
                 continue
             try:
@@ -69,6 +90,132 @@ def read_jsonl(path: str | Path, required: Sequence[str] = ()) -> Iterator[dict[
         yield obj
 
 
+def trim_torn_tail(path: str | Path) -> bool:
+    """Cut a torn last line (no newline at its end: the writer was killed mid-append) off an append-only JSONL file,
+    with a note on stderr; returns whether anything was cut. Only the last line is ever touched."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    with path.open("rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return False
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return False
+        tail = min(size, 1 << 16)
+        while True:  # find the last newline, reading backwards in growing chunks
+            f.seek(size - tail)
+            cut = f.read(tail).rfind(b"\n")
+            if cut >= 0 or tail == size:
+                break
+            tail = min(size, tail * 4)
+        keep = size - tail + cut + 1 if cut >= 0 else 0
+    with path.open("r+b") as f:
+        f.truncate(keep)
+    print(f"note: {path}: dropped a torn last line ({size - keep} bytes, an interrupted write); resuming",
+          file=sys.stderr)
+    return True
+
+
+def _fail(error: type[ValueError], where: str, name: str, problem: str) -> ValueError:
+    return error(f"{where}: field {name!r} {problem}")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _token_ids_ok(ids: Any) -> bool:
+    if not isinstance(ids, list):
+        return False
+    try:  # fast path for a clean list of integers
+        arr = np.asarray(ids)
+        if arr.ndim == 1 and arr.dtype.kind in "iu" and (not len(arr) or arr.min() >= 0):
+            return True
+    except (TypeError, ValueError, OverflowError):
+        pass
+    return all(_is_int(t) and t >= 0 for t in ids)
+
+
+def _check_token_values(vals: Any, name: str, n: int, where: str, error: type[ValueError]) -> bool:
+    """Whether ``vals`` holds per-token values (False: not recorded); raises on a bad list (see module docstring)."""
+    if vals is None:
+        return False
+    if not isinstance(vals, list):
+        raise _fail(error, where, name, f"must be a list of numbers, got {type(vals).__name__}")
+    if not vals and n:
+        return False
+    if len(vals) != n:
+        raise _fail(error, where, name, f"has {len(vals)} values but 'completion_ids' has {n}")
+    try:  # fast path: a clean list of numbers; anything else is located entry by entry below
+        arr = np.asarray(vals, dtype=np.float64)
+        if np.isfinite(arr).all() and ((arr <= 1e-4).all() if name == "logprobs" else (arr >= -1e-4).all()):
+            return True
+    except (TypeError, ValueError):
+        pass
+    for i, v in enumerate(vals):
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise _fail(error, where, name, f"must be a list of numbers; entry {i} is {v!r}")
+        if not math.isfinite(v):
+            raise _fail(error, where, name, f"entry {i} is {v!r}; values must be finite")
+        if (v > 1e-4) if name == "logprobs" else (v < -1e-4):
+            raise _fail(error, where, name, f"entry {i} is {v!r}; "
+                        + ("log-probabilities must be <= 0" if name == "logprobs" else "entropies must be >= 0"))
+    return True
+
+
+def validate_rollout(rec: Any, where: str, required: Sequence[str] = ROLLOUT_REQUIRED,
+                     error: type[ValueError] = RecordError) -> dict[str, Any]:
+    """Check one rollout record against the policy of the module docstring; returns it (an empty per-token list
+    beside non-empty ``completion_ids`` is set to ``None``: not recorded).
+
+    ``where`` is ``FILE:LINE``; a violation raises ``error`` naming it and the field.
+    """
+    if not isinstance(rec, dict):
+        raise error(f"{where}: expected a JSON object, got {type(rec).__name__}")
+    for name in required:
+        if rec.get(name) is None:
+            raise error(f"{where}: missing field {name!r}" if name not in rec else
+                        f"{where}: field {name!r} is null")
+    step = rec.get("step")
+    if step is not None and (not _is_int(step) or step < 0):
+        raise _fail(error, where, "step", f"must be a non-negative integer, got {step!r}")
+    pid = rec.get("prompt_id")
+    if pid is not None and not (isinstance(pid, str) or _is_int(pid)):
+        raise _fail(error, where, "prompt_id", f"must be a string or an integer, got {pid!r}")
+    if rec.get("completion") is not None and not isinstance(rec["completion"], str):
+        raise _fail(error, where, "completion", f"must be a string, got {type(rec['completion']).__name__}")
+    reward = rec.get("reward")
+    if reward is not None:
+        if isinstance(reward, bool) or not isinstance(reward, (int, float)):
+            raise _fail(error, where, "reward", f"must be a number, got {reward!r}")
+        if not math.isfinite(reward):
+            raise _fail(error, where, "reward", f"is {reward!r}; rewards must be finite numbers")
+    correct = rec.get("correct")
+    if correct is not None and not isinstance(correct, bool):
+        raise _fail(error, where, "correct", f"must be true or false, got {correct!r}")
+    ids = rec.get("completion_ids")
+    if ids is not None and not _token_ids_ok(ids):
+        raise _fail(error, where, "completion_ids", "must be a list of non-negative integers")
+    for name in ("logprobs", "entropies"):
+        vals = rec.get(name)
+        if vals is not None and ids is None:
+            raise _fail(error, where, name, "needs 'completion_ids' (run `hicra score` first)")
+        if not _check_token_values(vals, name, len(ids or ()), where, error) and vals is not None:
+            rec[name] = None  # [] beside non-empty completion_ids: not recorded
+    return rec
+
+
+def iter_rollouts(path: str | Path, required: Sequence[str] = ROLLOUT_REQUIRED,
+                  error: type[ValueError] = RecordError) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, validated record)`` for each non-blank line of a rollout file (:func:`validate_rollout`)."""
+    for lineno, rec in iter_jsonl(path, error):
+        yield lineno, validate_rollout(rec, f"{path}:{lineno}", required, error)
+
+
 def rollouts_path(path: str | Path) -> Path:
     """``RUN_DIR`` → ``RUN_DIR/rollouts.jsonl``; a file path stays as it is."""
     path = Path(path)
@@ -77,7 +224,7 @@ def rollouts_path(path: str | Path) -> Path:
 
 def read_rollouts(path: str | Path) -> list[dict[str, Any]]:
     """All rollout records of a file (or of ``RUN_DIR/rollouts.jsonl`` when given a run directory)."""
-    return list(read_jsonl(rollouts_path(path), ROLLOUT_REQUIRED))
+    return [rec for _, rec in iter_rollouts(rollouts_path(path))]
 
 
 def append_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from hicra.analysis.inputs import RecordKeys, is_correct, iter_rollouts, resolve_run
+from hicra.analysis.inputs import RecordKeys, is_correct, resolve_run
 from hicra.cli import main
-from hicra.records import RecordError
+from hicra.records import RecordError, iter_rollouts
 
 GOOD = {"step": 0, "prompt_id": "p", "completion": "Wait, 2.", "reward": 1.0}
 
@@ -20,10 +20,11 @@ def _write(tmp_path, *lines):
     ({**GOOD, "step": -1}, "'step' must be a non-negative integer"),
     ({**GOOD, "step": "3"}, "'step' must be a non-negative integer"),
     ({**GOOD, "reward": "high"}, "'reward' must be a number"),
-    ({**GOOD, "completion": None}, "'completion' must be a string"),
+    ({**GOOD, "completion": 5}, "'completion' must be a string"),
+    ({**GOOD, "completion": None}, "field 'completion' is null"),
     ({**GOOD, "logprobs": [-1.0]}, "needs 'completion_ids'"),
     ({**GOOD, "completion_ids": [1, 2], "entropies": [0.1]}, "'entropies' has 1 values but 'completion_ids' has 2"),
-    ({**GOOD, "completion_ids": "12"}, "'completion_ids' must be a list of integers"),
+    ({**GOOD, "completion_ids": "12"}, "'completion_ids' must be a list of non-negative integers"),
     ("{not json", "invalid JSON"),
     ("[1, 2]", "expected a JSON object"),
 ])

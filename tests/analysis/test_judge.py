@@ -5,8 +5,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from hicra.analysis.inputs import resolve_run
-from hicra.analysis.judge import (DEFAULT_TAXONOMY, PLANNING_GROUP, ChatClient, build_messages, error_counts,
-                                  judge_run, load_taxonomy, parse_choice, sample_failures)
+from hicra.analysis.judge import (DEFAULT_TAXONOMY, INCONSISTENT, PLANNING_GROUP, ChatClient, build_messages,
+                                  error_counts, judge_run, load_taxonomy, parse_choice, read_verdict, sample_failures)
 from hicra.analysis.options import JudgeConfig
 from hicra.cli import main
 from hicra.records import RecordError
@@ -145,3 +145,57 @@ def test_custom_taxonomy_file(tmp_path):
     path.write_text("causes: [{letter: ab, name: x, group: y}, {letter: B, name: z, group: y}]\n", encoding="utf-8")
     with pytest.raises(RecordError, match="one capital letter"):
         load_taxonomy(path)
+
+
+def test_letter_and_quoted_name_must_agree():
+    tax = DEFAULT_TAXONOMY
+    # a real SmolLM2 reply: letter A, but the name of cause B
+    assert read_verdict("A. Calculation / execution error: the sum is wrong", tax) == (INCONSISTENT, None)
+    assert read_verdict("B. Calculation / execution error", tax) == ("B", tax.cause("B"))
+    assert read_verdict("Calculation/execution error.", tax) == ("B", tax.cause("B"))  # name only
+    assert read_verdict("A", tax) == ("A", tax.cause("A"))
+    assert read_verdict("Answer: C (Misunderstanding the problem)", tax) == ("C", tax.cause("C"))
+    assert read_verdict("no idea", tax) == (None, None)
+
+
+def test_inconsistent_replies_are_counted_apart(tmp_path):
+    cache = tmp_path / "judgments.jsonl"
+    entries = [{"key": "a", "step": 0, "choice": "A", "group": PLANNING_GROUP, "cause": "Planning & strategy error"},
+               {"key": "b", "step": 0, "choice": INCONSISTENT, "group": None, "cause": None},
+               {"key": "c", "step": 0, "choice": None, "group": None, "cause": None}]
+    cache.write_text("".join(json.dumps({**e, "judge_model": "j", "taxonomy": "t"}) + "\n" for e in entries))
+    (row,) = error_counts(cache)
+    assert (row["judged"], row["planning_strategy"], row["inconsistent"], row["unparsed"]) == (3, 1, 1, 1)
+    assert row["planning_strategy_frac"] == 1.0  # only consistent verdicts enter the share
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/v1", "127.0.0.1:8000/v1"])
+def test_only_http_urls(failing_run, capsys, url):
+    assert main(["judge", str(failing_run), "--base-url", url, "--model", "j"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "must be an http:// or https:// URL" in err
+    assert not (failing_run / "judgments.jsonl").exists()
+    with pytest.raises(ValueError, match="http"):
+        ChatClient(url, "m")
+
+
+@pytest.mark.slow
+def test_judge_end_to_end_against_a_real_openai_compatible_server(tmp_path, openai_server, capsys):
+    """`transformers serve` with SmolLM2 answers `hicra judge`; each reply is recorded and read as the parser says."""
+    base_url, model = openai_server
+    rollouts = tmp_path / "r.jsonl"
+    recs = [{"step": 0, "prompt_id": f"p{i}", "completion": text, "reward": 0.0, "correct": False,
+             "prompt": "What is 2 + 2?", "answer": "4"} for i, text in enumerate(["2 + 2 = 5.", "I give up."])]
+    rollouts.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    argv = ["judge", str(rollouts), "--base-url", base_url, "--model", model, "--timeout", "300", "--retries", "0"]
+    assert main(argv) == 0
+    assert "2 judged failures" in capsys.readouterr().out
+    cache = tmp_path / "r.judgments.jsonl"
+    entries = [json.loads(line) for line in cache.read_text().splitlines()]
+    assert len(entries) == 2 and all(e["judge_model"] == model and e["reply"].strip() for e in entries)
+    for e in entries:
+        choice, cause = read_verdict(e["reply"], DEFAULT_TAXONOMY)
+        assert (e["choice"], e["group"]) == (choice, cause.group if cause else None)
+    (row,) = error_counts(cache)
+    assert row["judged"] == 2 == row["planning_strategy"] + row["others"] + row["unparsed"] + row["inconsistent"]
+    assert main(argv) == 0 and len(cache.read_text().splitlines()) == 2  # cached: nothing asked again

@@ -61,3 +61,20 @@ def test_report_renders_in_headless_chromium(report_dir, tmp_path):
     colors = np.unique(rgb, axis=0)
     assert len(colors) > 200, f"the screenshot looks blank: only {len(colors)} distinct colors"
     assert (rgb.min(axis=1) < 128).mean() > 0.005  # some dark pixels: text and lines were drawn
+
+
+def test_labels_are_text_in_figures_and_page(synthetic_runs, tmp_path):
+    """A run label with "$" (mathtext) and "<" (HTML) is drawn and shown as written."""
+    import shutil
+
+    import yaml
+
+    run = tmp_path / "run_$x<b>"
+    shutil.copytree(synthetic_runs[1], run)
+    cfg = yaml.safe_load((run / "config.yaml").read_text()) if (run / "config.yaml").is_file() else {}
+    (run / "config.yaml").write_text(yaml.safe_dump({**(cfg or {}), "method": "grpo $x^$ & <i>"}), encoding="utf-8")
+    out = tmp_path / "report"
+    assert main(["report", str(run), str(synthetic_runs[0]), "--output", str(out), "--tokenizer", "smollm2",
+                 "--title", "costs in $ <b>"]) == 0
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "grpo $x^$ &amp; &lt;i&gt;" in page and "<i>" not in page and "costs in $ &lt;b&gt;" in page

@@ -58,10 +58,12 @@ def test_score_cli_resumes_and_feeds_analyze(tiny_model_dir, tmp_path, capsys):
     from hicra.models import load_model, load_tokenizer
 
     scorer = Scorer(load_model(str(tiny_model_dir)), load_tokenizer(str(tiny_model_dir)), ScoreConfig())
-    dst.write_text("".join(json.dumps(r) + "\n" for r in scorer.score(recs[:2])), encoding="utf-8")
+    done = "".join(json.dumps(r) + "\n" for r in scorer.score(recs[:3]))
+    dst.write_text(done[:-40], encoding="utf-8")  # ...and was killed while appending the third
     assert main(["score", "--model", str(tiny_model_dir), "--input", str(src), "--output", str(dst),
                  "--batch-size", "2"]) == 0
-    assert "scored 5 records" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "scored 5 records" in out.out and "dropped a torn last line" in out.err
     lines = [json.loads(x) for x in dst.read_text().splitlines()]
     assert len(lines) == len(recs) and all(len(r["logprobs"]) == len(r["completion_ids"]) for r in lines)
     assert score_file(src, dst, scorer, progress=False) == (0, len(recs))  # nothing left to do

@@ -104,3 +104,19 @@ def test_skipped_gram_is_asked_again_alone(llm_server, tmp_path):
     result = annotate(GRAMS[:4], client(llm_server), tmp_path / "a.jsonl", batch_size=4, progress=False)
     assert llm_server.requests == 2 and llm_server.asked[-1] == "we know that"
     assert result.labels["we know that"] == "strategic" and result.counts["unlabelled"] == 0
+
+
+@pytest.mark.slow
+def test_annotation_against_a_real_openai_compatible_server(openai_server, tmp_path):
+    """`transformers serve` with SmolLM2: whatever the small model answers is parsed, cached and never re-asked."""
+    base_url, model = openai_server
+    cache = tmp_path / "ann.jsonl"
+    grams = ["we can use the fact that", "the sum of the"]
+    real = ChatClient(base_url, model, timeout=300, max_retries=0)
+    result = annotate(grams, real, cache, batch_size=2, progress=False)
+    assert 1 <= result.counts["requests"] <= 3 and set(result.labels.values()) <= {"strategic", "procedural"}
+    assert result.counts["unlabelled"] == len(grams) - len(result.labels)
+    cached = {key[2]: label for key, label in load_cache(cache).items() if key[0] == model}
+    assert cached == result.labels
+    again = annotate([g for g in grams if g in result.labels], real, cache, progress=False)
+    assert again.counts["requests"] == 0 and again.labels == result.labels

@@ -73,3 +73,21 @@ def test_bad_lexicon_is_one_line_error(tmp_path: Path, capsys):
     assert main(["tag", "--lexicon", str(bad), "--input", str(src), "--output", str(tmp_path / "o.jsonl")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "lex.json: field 'grams' must be a list" in err
+
+
+@pytest.mark.parametrize("extra, problem", [
+    (["--batch-size", "-1"], "--batch-size must be >= 1, got -1"),
+    (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),
+    (["--output", "IN"], "would overwrite --input"),
+    (["--html", "OUT"], "--html must differ from --output"),
+])
+def test_bad_flags_leave_the_old_output_alone(tmp_path: Path, capsys, extra: list[str], problem: str):
+    src = write_lines(tmp_path / "in.jsonl", ['{"text": "but wait"}'])
+    out = write_lines(tmp_path / "out.jsonl", ['{"old": 1}'])
+    extra = [str(src) if x == "IN" else str(out) if x == "OUT" else x for x in extra]
+    argv = ["tag", "--tokenizer", "smollm2", "--input", str(src), "--output", str(out)]
+    assert main(argv + extra) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and problem in err
+    assert out.read_text(encoding="utf-8") == '{"old": 1}\n'
+    assert src.read_text(encoding="utf-8") == '{"text": "but wait"}\n'

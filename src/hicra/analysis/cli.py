@@ -7,6 +7,7 @@ heavy imports happen inside the run functions so ``--help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from hicra.config import add_arguments, build_config
@@ -63,19 +64,32 @@ def register(subparsers) -> None:
     p.set_defaults(func=run_report)
 
 
+def _check_output_dir(path: str) -> None:
+    """Refuse an --output directory that cannot be created before any analysis runs."""
+    from pathlib import Path
+
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--output {path}: exists and is not a directory")
+    if any(p.exists() and not p.is_dir() for p in out.parents):
+        raise ValueError(f"--output {path}: a parent is not a directory")
+
+
 def _print_notes(name: str, notes: list[str]) -> None:
     for n in notes:
         print(f"note ({name}): {n}", file=sys.stderr)
 
 
 def run_score(args: argparse.Namespace) -> int:
-    from hicra.analysis.score import ScoreConfig, Scorer, score_file
+    from hicra.analysis.score import ScoreConfig, Scorer, pending, score_records
     from hicra.models import load_model, load_tokenizer
 
     cfg = build_config(ScoreConfig, args)
-    scorer = Scorer(load_model(cfg.model, cfg.dtype), load_tokenizer(cfg.tokenizer or cfg.model), cfg)
-    scored, skipped = score_file(args.input, args.output, scorer, progress=sys.stderr.isatty())
-    print(f"scored {scored} records with {cfg.model} ({skipped} already in {args.output}) → {args.output}")
+    todo, skipped = pending(args.input, args.output)  # bad input fails before the model loads
+    if todo:
+        scorer = Scorer(load_model(cfg.model, cfg.dtype), load_tokenizer(cfg.tokenizer or cfg.model), cfg)
+        score_records(todo, args.output, scorer, progress=sys.stderr.isatty())
+    print(f"scored {len(todo)} records with {cfg.model} ({skipped} already in {args.output}) → {args.output}")
     return 0
 
 
@@ -84,6 +98,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     from hicra.analysis.pipeline import analyze_run, write_analysis
 
     cfg = build_config(AnalysisConfig, args)
+    _check_output_dir(args.output)
     result = analyze_run(args.run, cfg, progress=sys.stderr.isatty())
     files = write_analysis(result, args.output)
     _print_notes(result.info.name, result.notes)
@@ -98,6 +113,8 @@ def run_judge(args: argparse.Namespace) -> int:
     from hicra.analysis.options import JudgeConfig
 
     cfg = build_config(JudgeConfig, args)
+    if not math.isfinite(args.correct_threshold):
+        raise ValueError(f"--correct-threshold must be a finite number, got {args.correct_threshold}")
     if cfg.cache and len(args.runs) > 1:
         raise ValueError("--cache names one file; judge several runs with their default caches")
     for run in args.runs:
@@ -107,7 +124,7 @@ def run_judge(args: argparse.Namespace) -> int:
         print(f"{info.name}: {sum(r['judged'] for r in rows)} judged failures in {cache}")
         for r in rows:
             print(f"  step {r['step']}: {r['planning_strategy']} planning & strategy, {r['others']} others, "
-                  f"{r['unparsed']} unparsed")
+                  f"{r['unparsed']} unparsed, {r['inconsistent']} inconsistent (letter and name disagree)")
     return 0
 
 
@@ -117,11 +134,10 @@ def run_report(args: argparse.Namespace) -> int:
     from hicra.analysis.report import build_report
 
     cfg = build_config(AnalysisConfig, args)
-    results = []
-    for run in args.runs:
-        result = analyze_run(run, cfg, progress=sys.stderr.isatty())
+    _check_output_dir(args.output)
+    results = [analyze_run(run, cfg, progress=sys.stderr.isatty()) for run in args.runs]  # any bad run fails first
+    for result in results:
         _print_notes(result.info.name, result.notes)
-        results.append(result)
     index = build_report(results, args.output, args.title)
     print(f"report of {len(results)} runs → {index}")
     return 0

@@ -1,26 +1,22 @@
-"""Reading rollout records for analysis: run directories, validation with file:line messages, stable record keys.
+"""Rollout inputs of the analysis: run directories, the prompt groups and correctness of records, stable keys.
 
-The analysis needs only ``step``, ``prompt_id``, ``completion`` and ``reward`` (see :mod:`hicra.records`); the
-optional per-token fields ``completion_ids``, ``logprobs``, ``entropies`` are used when present and must then
-have one value per completion token (``null`` entries count as unscored tokens). ``planning`` is ignored: masks are
-recomputed with the chosen lexicon.
+The analysis needs only ``step``, ``prompt_id``, ``completion`` and ``reward``; the optional per-token fields
+``completion_ids``, ``logprobs``, ``entropies`` are used when present. Records are read and validated by
+:func:`hicra.records.iter_rollouts` (one policy for every command, see :mod:`hicra.records`). ``planning`` is
+ignored: masks are recomputed with the chosen lexicon.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import numpy as np
 import yaml
 
-from hicra.records import ROLLOUT_REQUIRED, RecordError, iter_jsonl
-
-TOKEN_FIELDS = ("logprobs", "entropies")
+from hicra.records import RecordError
 
 
 @dataclass(frozen=True)
@@ -55,6 +51,8 @@ def resolve_run(path: str | Path) -> RunInfo:
                 doc = yaml.safe_load(cfg.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError:
                 raise RecordError(f"{cfg}: invalid YAML") from None
+            except UnicodeDecodeError as e:
+                raise RecordError(f"{cfg}: not UTF-8 text (byte {e.start + 1})") from None
             if isinstance(doc, dict):
                 method = str(doc.get("method") or method)
                 model = str(doc["model"]) if doc.get("model") else None
@@ -62,49 +60,6 @@ def resolve_run(path: str | Path) -> RunInfo:
     if not path.is_file():
         raise RecordError(f"{path}: no such run directory or rollout file")
     return RunInfo(path.stem, path, path.stem)
-
-
-def _check_number(path: Path, lineno: int, rec: dict, name: str) -> None:
-    v = rec[name]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and math.isnan(v)):
-        raise RecordError(f"{path}:{lineno}: field {name!r} must be a number, got {v!r}")
-
-
-def validate(path: Path, lineno: int, rec: Any) -> dict[str, Any]:
-    """Check one rollout record's types; the error names file, line and field."""
-    if not isinstance(rec, dict):
-        raise RecordError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
-    for name in ROLLOUT_REQUIRED:
-        if name not in rec:
-            raise RecordError(f"{path}:{lineno}: missing field {name!r}")
-    if isinstance(rec["step"], bool) or not isinstance(rec["step"], int) or rec["step"] < 0:
-        raise RecordError(f"{path}:{lineno}: field 'step' must be a non-negative integer, got {rec['step']!r}")
-    _check_number(path, lineno, rec, "reward")
-    if not isinstance(rec["completion"], str):
-        raise RecordError(f"{path}:{lineno}: field 'completion' must be a string")
-    ids = rec.get("completion_ids")
-    if ids is not None and (not isinstance(ids, list) or (ids and np.asarray(ids).dtype.kind not in "iu")):
-        raise RecordError(f"{path}:{lineno}: field 'completion_ids' must be a list of integers")
-    for name in TOKEN_FIELDS:
-        vals = rec.get(name)
-        if vals is None:
-            continue
-        if not isinstance(vals, list):
-            raise RecordError(f"{path}:{lineno}: field {name!r} must be a list of numbers")
-        if ids is None:
-            raise RecordError(f"{path}:{lineno}: field {name!r} needs 'completion_ids' (run `hicra score` first)")
-        if len(vals) != len(ids):
-            raise RecordError(f"{path}:{lineno}: field {name!r} has {len(vals)} values but 'completion_ids' has "
-                              f"{len(ids)}")
-    if "correct" in rec and rec["correct"] is not None and not isinstance(rec["correct"], (bool, int)):
-        raise RecordError(f"{path}:{lineno}: field 'correct' must be a boolean")
-    return rec
-
-
-def iter_rollouts(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, validated record) for each non-blank line of a rollout file."""
-    for lineno, rec in iter_jsonl(path):
-        yield lineno, validate(Path(path), lineno, rec)
 
 
 def is_correct(rec: dict[str, Any], threshold: float) -> bool:

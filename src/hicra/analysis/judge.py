@@ -21,7 +21,9 @@ of the "Planning & Strategy" group evolves against "Others".
 Judgments are cached (JSONL, one line per rollout, appended and fsync'ed) under the rollout's stable key
 (:class:`hicra.analysis.inputs.RecordKeys`), the judge model and the taxonomy's fingerprint, so an interrupted
 run resumes where it stopped and a changed taxonomy is judged afresh. Requests are retried with exponential backoff
-on connection errors, HTTP 429 and 5xx. A reply without a valid letter is kept with ``choice: null`` ("unparsed").
+on connection errors, HTTP 429 and 5xx. A reply without a valid letter is kept with ``choice: null`` ("unparsed");
+a reply whose letter disagrees with the option name it quotes is kept with ``choice: "inconsistent"`` and counted
+apart (:func:`read_verdict`). Only ``http://`` and ``https://`` base URLs are accepted.
 """
 
 from __future__ import annotations
@@ -40,9 +42,9 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
-from hicra.analysis.inputs import RecordKeys, RunInfo, is_correct, iter_rollouts
+from hicra.analysis.inputs import RecordKeys, RunInfo, is_correct
 from hicra.analysis.options import JudgeConfig
-from hicra.records import RecordError, append_jsonl, read_jsonl
+from hicra.records import RecordError, append_jsonl, iter_rollouts, read_jsonl, trim_torn_tail
 
 PLANNING_GROUP = "Planning & Strategy"
 OTHER_GROUP = "Others"
@@ -92,6 +94,8 @@ def load_taxonomy(path: str | Path | None) -> Taxonomy:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))  # YAML is a superset of JSON
     except yaml.YAMLError:
         raise RecordError(f"{path}: invalid JSON/YAML") from None
+    except UnicodeDecodeError as e:
+        raise RecordError(f"{path}: not UTF-8 text (byte {e.start + 1})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("causes"), list) or len(doc["causes"]) < 2:
         raise RecordError(f"{path}: expected a mapping with a 'causes' list of at least two causes")
     causes = []
@@ -128,6 +132,30 @@ def parse_choice(reply: str, letters: Iterable[str]) -> str | None:
     return m.group(1) if m else None
 
 
+def _words(text: str) -> str:
+    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+
+
+INCONSISTENT = "inconsistent"
+
+
+def read_verdict(reply: str, taxonomy: Taxonomy) -> tuple[str | None, Cause | None]:
+    """``(choice, cause)`` of a judge reply: the option letter, checked against the option names the reply quotes.
+
+    A reply naming causes (e.g. "A. Calculation / execution error: ...") whose letter is not one of them is
+    ``(INCONSISTENT, None)``: counted apart, never as the letter's class. A reply with a name and no letter takes
+    the named cause when exactly one is named; a reply with neither is ``(None, None)`` (unparsed).
+    """
+    letter = parse_choice(reply, (c.letter for c in taxonomy.causes))
+    text = _words(reply or "")
+    named = [c for c in taxonomy.causes if _words(c.name) in text]
+    if letter is None:
+        return (named[0].letter, named[0]) if len(named) == 1 else (None, None)
+    if named and all(c.letter != letter for c in named):
+        return INCONSISTENT, None
+    return letter, taxonomy.cause(letter)
+
+
 class ChatClient:
     """Minimal OpenAI-compatible chat client (urllib) with retries and exponential backoff."""
 
@@ -137,6 +165,8 @@ class ChatClient:
                  retries: int = 4, backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep):
         if not base_url or not model:
             raise ValueError("the judge needs --base-url and --model")
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"field 'base_url' must be an http:// or https:// URL, got {base_url!r}")
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model, self.api_key, self.timeout = model, api_key, timeout
         self.retries, self.backoff, self.sleep = retries, backoff, sleep
@@ -188,6 +218,7 @@ def judge_run(info: RunInfo, cfg: JudgeConfig, threshold: float = 0.5, client: C
     cache = Path(cfg.cache) if cfg.cache else info.judgments
     client = client or ChatClient(cfg.base_url, cfg.model, os.environ.get(cfg.api_key_env) if cfg.api_key_env
                                   else None, cfg.timeout, cfg.retries, cfg.backoff)
+    trim_torn_tail(cache)
     done = {(e.get("key"), e.get("judge_model"), e.get("taxonomy")) for e in read_jsonl(cache)} if cache.is_file() \
         else set()
     todo = [(k, r) for k, r in sample_failures(info.rollouts, cfg.per_step, cfg.seed, threshold)
@@ -196,8 +227,7 @@ def judge_run(info: RunInfo, cfg: JudgeConfig, threshold: float = 0.5, client: C
 
     for key, rec in tqdm(todo, desc=f"judging {info.name}", unit="rollout", disable=not progress or not todo):
         reply = client.complete(build_messages(taxonomy, rec, cfg.max_chars))
-        letter = parse_choice(reply, (c.letter for c in taxonomy.causes))
-        cause = taxonomy.cause(letter)
+        letter, cause = read_verdict(reply, taxonomy)
         append_jsonl(cache, [{"key": key, "step": rec["step"], "prompt_id": str(rec["prompt_id"]),
                               "judge_model": client.model, "taxonomy": taxonomy.fingerprint, "choice": letter,
                               "cause": cause.name if cause else None, "group": cause.group if cause else None,
@@ -221,10 +251,12 @@ def error_counts(cache: Path, bucket: int = 1) -> list[dict[str, Any]]:
     rows: dict[int, dict[str, Any]] = {}
     for e in chosen.values():
         b = int(e["step"]) // bucket * bucket
-        row = rows.setdefault(b, {"step": b, "judged": 0, "planning_strategy": 0, "others": 0, "unparsed": 0})
+        row = rows.setdefault(b, {"step": b, "judged": 0, "planning_strategy": 0, "others": 0, "unparsed": 0,
+                                  "inconsistent": 0})
         row["judged"] += 1
         group = e.get("group")
-        row["planning_strategy" if group == PLANNING_GROUP else "unparsed" if group is None else "others"] += 1
+        row["planning_strategy" if group == PLANNING_GROUP else "others" if group is not None else
+            "inconsistent" if e.get("choice") == INCONSISTENT else "unparsed"] += 1
         if e.get("cause"):
             row[f"cause:{e['cause']}"] = row.get(f"cause:{e['cause']}", 0) + 1
     out = []

@@ -5,6 +5,7 @@ Defaults → ``--config FILE.yaml`` → flags (see :mod:`hicra.config`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from hicra.config import option
@@ -19,19 +20,22 @@ class AnalysisConfig:
                                    "after training")
     tokenizer: str = option("", "tokenizer of the rollouts' token ids: smollm2, a Hugging Face id or a local path; "
                                 "empty = the run's config.yaml `model` field if present, else smollm2")
-    bucket: int = option(1, "aggregate steps in buckets of this many optimizer steps (row step = bucket start)")
-    top_q: float = option(0.3, "fraction of each completion's highest-entropy tokens counted as fork tokens (§4.5)")
+    bucket: int = option(1, "aggregate steps in buckets of this many optimizer steps (row step = bucket start)", ge=1)
+    top_q: float = option(0.3, "fraction of each completion's highest-entropy tokens counted as fork tokens (§4.5)",
+                          gt=0, le=1)
     ngram: int = option(3, "words after a Strategic Gram forming the procedural n-gram of the conditional "
-                           "entropy H(next n words | SG) (§2.2.2)")
+                           "entropy H(next n words | SG) (§2.2.2)", ge=1)
     pass_k: list[int] = option([1, 4, 8], "k values of the unbiased Pass@k over each prompt group (k <= group size)")
     correct_threshold: float = option(0.5, "records without a `correct` field count as correct when "
                                            "reward >= this value")
     lexicon_ablation: float = option(0.0, "lexicon sensitivity: drop this random fraction of the SGs per seed and "
-                                          "recompute the planning-token curves (0 = off; e.g. 0.3)")
-    seeds: int = option(5, "number of random lexicon ablations (seeds 0..seeds-1) when --lexicon-ablation > 0")
-    batch_size: int = option(512, "completions tagged per batch (memory vs. speed)")
+                                          "recompute the planning-token curves (0 = off; e.g. 0.3)", ge=0, lt=1)
+    seeds: int = option(5, "number of random lexicon ablations (seeds 0..seeds-1) when --lexicon-ablation > 0", ge=1)
+    batch_size: int = option(512, "completions tagged per batch (memory vs. speed)", ge=1)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # comparisons are written so that NaN fails them too
+        if not math.isfinite(self.correct_threshold):
+            raise ValueError(f"correct_threshold must be a finite number, got {self.correct_threshold}")
         if self.bucket < 1:
             raise ValueError(f"bucket must be >= 1, got {self.bucket}")
         if not 0.0 < self.top_q <= 1.0:
@@ -55,7 +59,7 @@ class JudgeConfig:
     base_url: str = option("", "OpenAI-compatible API base URL, e.g. http://127.0.0.1:8000/v1 "
                                "(POST {base_url}/chat/completions)")
     model: str = option("", "judge model name sent in the request")
-    per_step: int = option(8, "failed rollouts sampled per step (seeded, without replacement)")
+    per_step: int = option(8, "failed rollouts sampled per step (seeded, without replacement)", ge=0)
     seed: int = option(0, "sampling seed")
     taxonomy: str = option("", "error taxonomy file (JSON or YAML, see hicra.analysis.judge); empty = the default "
                                "4-cause taxonomy")
@@ -63,13 +67,18 @@ class JudgeConfig:
                             "<input>.judgments.jsonl beside a rollout file")
     api_key_env: str = option("OPENAI_API_KEY", "environment variable holding the API key (sent as a Bearer token "
                                                 "when set)")
-    max_chars: int = option(6000, "longest response text sent to the judge (the end is kept: errors show there)")
-    retries: int = option(4, "retries per request on connection errors, HTTP 429 and 5xx")
-    backoff: float = option(1.0, "first retry delay in seconds; doubles on each retry")
-    timeout: float = option(60.0, "HTTP timeout per request, seconds")
+    max_chars: int = option(6000, "longest response text sent to the judge (the end is kept: errors show there)", ge=1)
+    retries: int = option(4, "retries per request on connection errors, HTTP 429 and 5xx", ge=0)
+    backoff: float = option(1.0, "first retry delay in seconds; doubles on each retry", ge=0)
+    timeout: float = option(60.0, "HTTP timeout per request, seconds", gt=0)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # comparisons are written so that NaN fails them too
         if self.per_step < 0:
             raise ValueError(f"per_step must be >= 0, got {self.per_step}")
-        if self.retries < 0 or self.backoff < 0 or self.timeout <= 0:
-            raise ValueError("retries and backoff must be >= 0 and timeout > 0")
+        if self.max_chars < 1:
+            raise ValueError(f"max_chars must be >= 1, got {self.max_chars}")
+        if not (self.retries >= 0 and 0 <= self.backoff < math.inf and 0 < self.timeout < math.inf):
+            raise ValueError(f"retries and backoff must be >= 0 and timeout > 0 (finite), got {self.retries}, "
+                             f"{self.backoff}, {self.timeout}")
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(f"field 'base_url' must be an http:// or https:// URL, got {self.base_url!r}")

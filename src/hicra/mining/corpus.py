@@ -19,7 +19,7 @@ from typing import Any, Iterator
 from tqdm import tqdm
 
 from hicra.mining.config import MineConfig, MiningError
-from hicra.records import iter_jsonl, rollouts_path
+from hicra.records import iter_rollouts, rollouts_path
 
 TEXT_FIELDS = ("completion", "solution", "text")
 
@@ -48,8 +48,9 @@ def resolve_input(path: str | Path) -> Path:
 
 
 def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, object)`` for every non-blank line of a JSONL file."""
-    return iter_jsonl(path, error=CorpusError)
+    """``(line number, record)`` for every non-blank line of a JSONL file, validated like every rollout reader
+    (:func:`hicra.records.validate_rollout`; no field is required, since plain corpora have no reward)."""
+    return iter_rollouts(path, required=(), error=CorpusError)
 
 
 def _is_successful(path: Path, lineno: int, rec: dict[str, Any], cfg: MineConfig) -> bool:
@@ -57,20 +58,13 @@ def _is_successful(path: Path, lineno: int, rec: dict[str, Any], cfg: MineConfig
     if mode == "all":
         return True
     if mode == "auto":
-        mode = "correct" if "correct" in rec else "reward" if "reward" in rec else "all"
+        mode = "correct" if rec.get("correct") is not None else "reward" if rec.get("reward") is not None else "all"
         if mode == "all":
             return True
-    if mode not in rec:
+    if rec.get(mode) is None:
         raise CorpusError(f"{path}:{lineno}: missing field {mode!r} (success={cfg.success}; "
                           f"use --success all for a corpus of known-good solutions)")
-    value = rec[mode]
-    if mode == "correct":
-        if not isinstance(value, bool):
-            raise CorpusError(f"{path}:{lineno}: field 'correct' must be true/false, got {value!r}")
-        return value
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise CorpusError(f"{path}:{lineno}: field 'reward' must be a number, got {value!r}")
-    return value >= cfg.min_reward
+    return rec[mode] if mode == "correct" else rec[mode] >= cfg.min_reward  # types checked by iter_records
 
 
 def sample_across_steps(items: list[tuple[Any, str]], k: int, seed: int) -> list[tuple[Any, str]]:

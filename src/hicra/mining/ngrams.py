@@ -13,7 +13,11 @@ Deviation: grams never span punctuation, so the paper's "from this, it follows t
 
 **c. Signature** — "frequent across solutions, sparse within each": document frequency ``df`` (solutions containing
 the gram) must reach ``min_df`` (a fraction) and ``min_doc_count``; the mean count in the solutions containing it
-(``count / df``) must not exceed ``max_mean_count``.
+(``count / df``) must not exceed ``max_mean_count``. Where it is tested depends on ``signature_order``: by default
+(``concept``, the later version of the paper, §2.1 and Appendix A) equivalent n-grams are grouped first and the
+signature is tested on each grouped concept in stage d, so a strategy written in several phrasings, each rare, is
+kept when the concept is frequent; here only n-grams in fewer than ``candidate_min_doc_count`` solutions are
+dropped. ``ngram`` (the first version's order) tests it on each n-gram here, before grouping.
 
 Counting is vectorised: words get integer ids; n-gram ids are built level by level (an (n+1)-gram is the pair
 (n-gram id, next word id), one ``np.unique`` per level), and document frequency comes from unique (gram, doc) pairs.
@@ -69,7 +73,7 @@ class Candidates:
     grams: list[str]
     df: np.ndarray  # [G] number of solutions containing the gram
     count: np.ndarray  # [G] total occurrences
-    docs: sparse.csr_matrix  # [G, D] 1 where solution d contains gram g
+    docs: sparse.csr_matrix  # [G, D] uses of gram g in solution d (0 = absent)
     n_docs: int
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -109,16 +113,37 @@ def _encode(texts: list[str], cfg: MineConfig) -> tuple[np.ndarray, np.ndarray, 
     return np.where(brk, -1, arr), doc, brk, words
 
 
+def signature_bounds(cfg: MineConfig, n_docs: int) -> tuple[int, float]:
+    """Fewest and most solutions an n-gram or grouped concept may appear in ("frequent across", ``max_df``)."""
+    return max(cfg.min_doc_count, int(np.ceil(cfg.min_df * n_docs - 1e-9))), cfg.max_df * n_docs
+
+
+def _sorted_unique_counts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(x, return_counts=True)`` by sorting (see :func:`_sorted_unique`)."""
+    x = np.sort(x)
+    if not len(x):
+        return x, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
+    return x[starts], np.diff(np.append(starts, len(x)))
+
+
 def count_ngrams(texts: list[str], cfg: MineConfig) -> Candidates:
-    """Stages b + c: all n-grams (``min_n``..``max_n``) of ``texts`` and those with the SG signature."""
+    """Stages b + c: all n-grams (``min_n``..``max_n``) of ``texts`` and the candidates that go on to stage d.
+
+    ``signature_order="ngram"``: the candidates are the n-grams with the signature. ``"concept"``: every n-gram in at
+    least ``candidate_min_doc_count`` solutions; the signature is tested later on grouped concepts
+    (:func:`hicra.mining.cluster.select_clusters`). Either way at most ``max_candidates``, most frequent first.
+    """
     n_docs = len(texts)
     tid, doc, brk, words = _encode(texts, cfg)
     n_tokens = int((~brk).sum())
     vocab_size = np.int64(len(words))
-    min_docs = max(cfg.min_doc_count, int(np.ceil(cfg.min_df * n_docs - 1e-9)))
-    max_docs = cfg.max_df * n_docs
-    counts = {"word tokens": n_tokens, "distinct n-grams": 0, "frequent across (df)": 0, "sparse within": 0}
-    rows: list[tuple[str, int, int, np.ndarray]] = []
+    per_ngram = cfg.signature_order == "ngram"
+    min_docs, max_docs = signature_bounds(cfg, n_docs) if per_ngram else (max(cfg.candidate_min_doc_count, 1), n_docs)
+    counts = {"word tokens": n_tokens, "distinct n-grams": 0}
+    counts.update({"frequent across (df)": 0, "sparse within": 0} if per_ngram else
+                  {f"in >= {min_docs} solutions": 0})
+    rows: list[tuple[str, int, int, np.ndarray, np.ndarray]] = []
     level_ids = tid.copy()  # id of the n-gram starting at each position, -1 where it crosses a break
     for n in tqdm(range(1, cfg.max_n + 1), desc="b. n-grams", unit="n", delay=1.0, disable=not cfg.progress):
         if n > 1:
@@ -137,18 +162,22 @@ def count_ngrams(texts: list[str], cfg: MineConfig) -> Candidates:
         gid = level_ids[pos]
         total = np.bincount(gid)
         n_grams = len(total)
-        pairs = _sorted_unique(gid * np.int64(n_docs) + doc[pos])
+        pairs, pair_count = _sorted_unique_counts(gid * np.int64(n_docs) + doc[pos])
         pair_gram, pair_doc = pairs // n_docs, pairs % n_docs
         df = np.bincount(pair_gram, minlength=n_grams)
         frequent = (df >= min_docs) & (df <= max_docs)
-        sparse_ok = frequent & (total <= cfg.max_mean_count * df)
         counts["distinct n-grams"] += n_grams
-        counts["frequent across (df)"] += int(frequent.sum())
-        counts["sparse within"] += int(sparse_ok.sum())
-        keep = np.flatnonzero(sparse_ok)
+        if per_ngram:
+            keep_mask = frequent & (total <= cfg.max_mean_count * df)
+            counts["frequent across (df)"] += int(frequent.sum())
+            counts["sparse within"] += int(keep_mask.sum())
+        else:
+            keep_mask = frequent
+            counts[f"in >= {min_docs} solutions"] += int(frequent.sum())
+        keep = np.flatnonzero(keep_mask)
         if not len(keep):
             continue
-        at_kept = np.flatnonzero(sparse_ok[gid])
+        at_kept = np.flatnonzero(keep_mask[gid])
         first = np.zeros(n_grams, dtype=np.int64)
         kept_ids, first_at = np.unique(gid[at_kept], return_index=True)
         first[kept_ids] = pos[at_kept[first_at]]  # first position of each kept gram
@@ -157,14 +186,15 @@ def count_ngrams(texts: list[str], cfg: MineConfig) -> Candidates:
         for g, a, b in zip(keep.tolist(), starts.tolist(), ends.tolist()):
             p = int(first[g])
             gram = " ".join(words[int(t)] for t in tid[p:p + n])
-            rows.append((gram, int(df[g]), int(total[g]), pair_doc[a:b]))
+            rows.append((gram, int(df[g]), int(total[g]), pair_doc[a:b], pair_count[a:b]))
     rows.sort(key=lambda r: (-r[1], r[0]))
     if cfg.max_candidates:
         rows = rows[:cfg.max_candidates]
     counts["candidates (capped)"] = len(rows)
     indptr = np.cumsum([0] + [len(r[3]) for r in rows])
     indices = np.concatenate([r[3] for r in rows]) if rows else np.zeros(0, dtype=np.int64)
-    docs = sparse.csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(len(rows), n_docs))
+    uses = np.concatenate([r[4] for r in rows]).astype(np.int32) if rows else np.zeros(0, dtype=np.int32)
+    docs = sparse.csr_matrix((uses, indices, indptr), shape=(len(rows), n_docs))
     return Candidates(grams=[r[0] for r in rows], df=np.array([r[1] for r in rows], dtype=np.int64),
                       count=np.array([r[2] for r in rows], dtype=np.int64), docs=docs, n_docs=n_docs,
                       counts=counts)

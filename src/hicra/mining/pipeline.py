@@ -1,14 +1,17 @@
 """The Strategic-Gram mining pipeline end to end (arXiv 2509.03646, §2.1 and Appendix A), stages in order:
 
-a. successful solutions (:mod:`~hicra.mining.corpus`) → b. normalised 3–5-grams and c. the "frequent across,
-sparse within" signature (:mod:`~hicra.mining.ngrams`) → d. embedding, clustering, top 20% of clusters by cluster
-document frequency (:mod:`~hicra.mining.cluster`) → e. optional LLM labels (:mod:`~hicra.mining.annotate`) →
-optional merge with the paper's list → the versioned lexicon JSON (:meth:`hicra.lexicon.Lexicon.save`), a sidecar
-``NAME.mining.json`` (config and stage counts) and optionally the review CSV (stage f, :mod:`~hicra.mining.review`).
+a. successful solutions (:mod:`~hicra.mining.corpus`) → b. normalised 3–5-grams and c. candidates
+(:mod:`~hicra.mining.ngrams`) → d. embedding, clustering, the "frequent across, sparse within" signature tested on
+each grouped concept (``signature_order=concept``, default; ``ngram`` tests it per n-gram in c), top 20% of clusters
+by cluster document frequency (:mod:`~hicra.mining.cluster`) → e. optional LLM labels
+(:mod:`~hicra.mining.annotate`) → optional merge with the paper's list → the versioned lexicon JSON
+(:meth:`hicra.lexicon.Lexicon.save`), a sidecar ``NAME.mining.json`` (config and stage counts) and optionally the
+review CSV (stage f, :mod:`~hicra.mining.review`). An empty lexicon is never written.
 
 Per-gram metadata in the lexicon: ``source`` (mined | paper), ``cluster`` (rank of its cluster, 0 = highest cluster
-document frequency), ``cluster_df``, ``cluster_size``, ``df`` (fraction of solutions), ``df_count``,
-``mean_count`` (uses per containing solution) and, after stage e, ``llm_label``.
+document frequency), ``cluster_df``, ``cluster_size``, ``cluster_mean_count`` (uses of the concept per containing
+solution), ``df`` (fraction of solutions), ``df_count``, ``mean_count`` (uses per containing solution) and, after
+stage e, ``llm_label``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from hicra.mining.cluster import Embedder, Selection, group_candidates
 from hicra.mining.config import MineConfig, MiningError
 from hicra.mining.corpus import Corpus, load_corpus
 from hicra.mining.ngrams import Candidates, count_ngrams
+from hicra.records import rollouts_path
 
 
 @dataclass
@@ -70,14 +74,19 @@ def mine(cfg: MineConfig, embed: Embedder | None = None) -> MiningResult:
     cand = count_ngrams(corpus.texts, cfg)
     seconds["b+c"] = time.perf_counter() - t
     counts += [("b" if k in ("word tokens", "distinct n-grams") else "c", k, v) for k, v in cand.counts.items()]
+    signature = (f"the signature (min_df={cfg.min_df}, min_doc_count={cfg.min_doc_count}, max_df={cfg.max_df}, "
+                 f"max_mean_count={cfg.max_mean_count}); lower --min-df or --min-doc-count")
     if not len(cand):
+        what = ("has " + signature if cfg.signature_order == "ngram" else
+                f"occurs in {cfg.candidate_min_doc_count} or more solutions; lower --candidate-min-doc-count")
         raise MiningError(f"{corpus.path}: no {cfg.min_n}-{cfg.max_n}-gram of the {len(corpus.texts)} solutions "
-                          f"has the signature (min_df={cfg.min_df}, min_doc_count={cfg.min_doc_count}, "
-                          f"max_mean_count={cfg.max_mean_count}); lower --min-df or --min-doc-count")
+                          f"{what}")
     t = time.perf_counter()
     sel = group_candidates(cand, cfg, embed)
     seconds["d"] = time.perf_counter() - t
     counts += [("d", k, v) for k, v in sel.counts.items()] + [("d", "grams in kept clusters", len(sel.grams))]
+    if not sel.grams:
+        raise MiningError(f"{corpus.path}: no grouped concept of the {len(corpus.texts)} solutions has {signature}")
     grams = list(sel.grams)
     metadata = {g: {"source": "mined", **sel.metadata[g]} for g in grams}
     if cfg.llm_base_url:
@@ -99,6 +108,8 @@ def mine(cfg: MineConfig, embed: Embedder | None = None) -> MiningResult:
     source = (f"hicra mine: {corpus.path} field {corpus.text_field!r}, {len(corpus.texts)} successful solutions"
               + ("; merged with the paper's Appendix A list" if cfg.merge_paper else ""))
     lexicon = make_lexicon(cfg.name, grams, metadata, source)
+    if not len(lexicon):
+        raise MiningError("no gram survived the pipeline; nothing written (see the stage options in --help)")
     counts.append(("out", "grams in lexicon", len(lexicon)))
     return MiningResult(lexicon, corpus, cand, sel, counts, seconds)
 
@@ -106,6 +117,20 @@ def mine(cfg: MineConfig, embed: Embedder | None = None) -> MiningResult:
 def sidecar_path(output: str | Path) -> Path:
     output = Path(output)
     return output.with_name(output.stem + ".mining.json")
+
+
+def check_outputs(cfg: MineConfig) -> None:
+    """Refuse output paths that cannot be written or would overwrite an input, before any work is done."""
+    if not cfg.output:
+        raise MiningError("--output is required (path of the lexicon JSON to write)")
+    out = Path(cfg.output).resolve()
+    if out.is_dir():
+        raise MiningError(f"--output {cfg.output}: is a directory")
+    if cfg.rollouts and rollouts_path(cfg.rollouts).resolve() == out:
+        raise MiningError(f"--output {cfg.output}: would overwrite --rollouts")
+    for flag, path in (("--review-csv", cfg.review_csv), ("--llm-cache", cfg.llm_cache)):
+        if path and Path(path).resolve() in (out, sidecar_path(out)):
+            raise MiningError(f"{flag} {path}: would overwrite the lexicon or its sidecar")
 
 
 def write_outputs(result: MiningResult, cfg: MineConfig) -> list[Path]:

@@ -119,6 +119,14 @@ class ReviewReport:
 def _read_labels(path: Path, lexicon: Lexicon) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         raise ReviewError(f"{path}: no such file")
+    try:
+        return _parse_labels(path, lexicon)
+    except UnicodeDecodeError as e:
+        raise ReviewError(f"{path}: not UTF-8 text (byte {e.start + 1} of a read block); save the CSV as UTF-8") \
+            from None
+
+
+def _parse_labels(path: Path, lexicon: Lexicon) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     known = set(lexicon.grams)
     with path.open(encoding="utf-8-sig", newline="") as f:

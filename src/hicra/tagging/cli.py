@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -22,11 +23,18 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _line_of_record(path: str, index: int) -> int:
-    """1-based line number of the ``index``-th non-blank line (the record ``read_jsonl`` yielded)."""
-    with open(path, encoding="utf-8") as f:
-        nonblank = (n for n, line in enumerate(f, 1) if line.strip())
-        return next(n for k, n in enumerate(nonblank) if k == index)
+def check_args(args: argparse.Namespace) -> None:
+    """Reject bad flags before anything is read or written (one-line errors naming the flag)."""
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
+    outputs = [("--output", args.output)] + ([("--html", args.html)] if args.html else [])
+    for flag, path in outputs:
+        if Path(path).is_dir():
+            raise ValueError(f"{flag} {path}: is a directory")
+        if Path(path).resolve() == Path(args.input).resolve():
+            raise ValueError(f"{flag} {path}: would overwrite --input")
+    if args.html and Path(args.html).resolve() == Path(args.output).resolve():
+        raise ValueError("--html must differ from --output")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,18 +42,22 @@ def run(args: argparse.Namespace) -> int:
 
     from hicra.lexicon import load_lexicon
     from hicra.models import load_tokenizer
-    from hicra.records import RecordError, read_jsonl, write_jsonl
+    from hicra.records import RecordError, iter_jsonl, write_jsonl
     from hicra.tagging.tagger import PlanningTagger
 
+    check_args(args)
     lexicon = load_lexicon(args.lexicon)
-    rows = list(read_jsonl(args.input, required=(args.field,)))
-    for k, row in enumerate(rows):
+    texts = []
+    for lineno, row in iter_jsonl(args.input):
+        if args.field not in row:
+            raise RecordError(f"{args.input}:{lineno}: missing field {args.field!r}")
         if not isinstance(row[args.field], str):
-            raise RecordError(f"{args.input}:{_line_of_record(args.input, k)}: field {args.field!r} is not a string")
+            raise RecordError(f"{args.input}:{lineno}: field {args.field!r} is not a string")
+        texts.append(row[args.field])
     tagger = PlanningTagger(lexicon, load_tokenizer(args.tokenizer))
     tagged = []
-    for i in tqdm(range(0, len(rows), args.batch_size), desc="tagging", unit="batch", disable=len(rows) < 1000):
-        tagged.extend(tagger.tag_texts([r[args.field] for r in rows[i:i + args.batch_size]]))
+    for i in tqdm(range(0, len(texts), args.batch_size), desc="tagging", unit="batch", disable=len(texts) < 1000):
+        tagged.extend(tagger.tag_texts(texts[i:i + args.batch_size]))
     write_jsonl(args.output, ({"tokens": t.tokens, "planning": t.planning.astype(int).tolist(),
                                "spans": [[o.start, o.end, o.gram] for o in t.spans]} for t in tagged))
     if args.html:
