@@ -61,8 +61,10 @@ def build_parser(show_all: bool = False) -> argparse.ArgumentParser:
     from hicra.trl.config import HICRA_FIELDS, OVERRIDDEN_FIELDS, HICRAConfig
     from hicra.trl.run import PRESETS
 
-    parser = argparse.ArgumentParser(prog="hicra train", description=DESCRIPTION, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    from hicra.cli import Parser
+
+    parser = Parser(prog="hicra train", description=DESCRIPTION, epilog=EPILOG,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     run = parser.add_argument_group("run")
     run.add_argument("--config", metavar="FILE.yaml", help="YAML file of field: value (keys = field names below)")
     run.add_argument("--preset", choices=sorted(PRESETS), default="default",
