@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from hicra.config import option
+from hicra.config import check_fields, option
 from hicra.eval.benchmarks import BENCHMARKS, PAPER_BENCHMARKS, Problem, get_benchmark, load_problems
 from hicra.eval.prompts import DEFAULT_INSTRUCTION
 from hicra.records import RecordError
@@ -41,29 +41,30 @@ class EvalConfig:
     model: str = option("smollm2", "model: smollm2 (offline default), a Hugging Face id or a local checkpoint")
     benchmarks: list[str] = option(list(PAPER_BENCHMARKS),
                                    f"comma-separated benchmarks; valid: {', '.join(BENCHMARKS)}")
-    samples: int | str = option("auto", "samples per problem: auto (paper protocol, see --auto-samples) or a number N")
+    samples: int | str = option("auto", "samples per problem: auto (paper protocol, see --auto-samples) or a number N",
+                               ge=1)
     auto_samples: list[str] = option([f"{b.name}={b.paper_samples}" for b in BENCHMARKS.values()
                                       if b.paper_samples > 1],
                                      "NAME=N samples per problem under --samples auto; unlisted benchmarks use 1 "
                                      "(paper: 32 for AIME24/25, 4 for AMC23)")
-    temperature: float = option(0.6, "sampling temperature (paper: 0.6); 0 = greedy")
-    top_p: float = option(0.95, "nucleus sampling top-p (paper: 0.95)")
-    max_tokens: int = option(4096, "maximum new tokens per completion")
-    limit: int | None = option(None, "evaluate only the first N problems of each benchmark")
+    temperature: float = option(0.6, "sampling temperature (paper: 0.6); 0 = greedy", ge=0)
+    top_p: float = option(0.95, "nucleus sampling top-p (paper: 0.95)", gt=0, le=1)
+    max_tokens: int = option(4096, "maximum new tokens per completion", ge=1)
+    limit: int | None = option(None, "evaluate only the first N problems of each benchmark", ge=1)
     output: str | None = option(None, "output directory (generation cache, graded samples, results.*)")
     backend: Literal["transformers", "vllm"] = option("transformers", "generation backend: transformers or vllm")
-    batch_size: int = option(16, "prompts per generate() call (transformers backend)")
+    batch_size: int = option(16, "prompts per generate() call (transformers backend)", ge=1)
     dtype: str = option("auto", "model dtype: auto, float32, bfloat16 or float16")
-    tensor_parallel_size: int = option(1, "GPUs per model (vllm backend)")
+    tensor_parallel_size: int = option(1, "GPUs per model (vllm backend)", ge=1)
     torch_threads: int = option(0, "torch CPU threads for the transformers backend (0 = torch's default); 1 is "
-                                   "much faster than oversubscribing a busy machine")
+                                   "much faster than oversubscribing a busy machine", ge=0)
     source: Literal["local", "hub"] = option("local", "benchmark data: local (shipped JSONL) or hub (datasets)")
     instruction: str = option(DEFAULT_INSTRUCTION, "instruction appended to every problem (§4.1)")
     chat_template: bool = option(True, "wrap prompts in the model's chat template")
     system_prompt: str | None = option(None, "optional system message")
-    seed: int = option(0, "sampling seed")
-    grade_timeout: float = option(5.0, "seconds allowed to grade one answer (slower answers count as wrong)")
-    grade_workers: int = option(2, "grading worker processes")
+    seed: int = option(0, "sampling seed", ge=0)
+    grade_timeout: float = option(5.0, "seconds allowed to grade one answer (slower answers count as wrong)", gt=0)
+    grade_workers: int = option(2, "grading worker processes", ge=1)
 
 
 def samples_for(config: EvalConfig, benchmark: str) -> int:
@@ -87,14 +88,8 @@ def samples_for(config: EvalConfig, benchmark: str) -> int:
 
 def validate(config: EvalConfig) -> None:
     """One-line errors for settings no run could use."""
-    checks = [(config.limit is None or config.limit > 0, "--limit must be positive"),
-              (config.max_tokens > 0, "--max-tokens must be positive"),
-              (config.temperature >= 0, "--temperature must be >= 0"),
-              (0 < config.top_p <= 1, "--top-p must be in (0, 1]"),
-              (config.batch_size > 0, "--batch-size must be positive"),
-              (config.grade_timeout > 0, "--grade-timeout must be positive"),
-              (config.grade_workers > 0, "--grade-workers must be positive"),
-              (bool(config.output), "--output DIR is required"),
+    check_fields(config)  # finite numbers within each field's bounds (also for configs built in Python)
+    checks = [(bool(config.output), "--output DIR is required"),
               (bool(config.benchmarks), "no benchmark given (--benchmarks)")]
     for ok, message in checks:
         if not ok:

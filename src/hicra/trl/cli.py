@@ -94,7 +94,7 @@ def build_parser(show_all: bool = False) -> argparse.ArgumentParser:
 
 def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
     """Parsed run options and the requested config values (preset < YAML < flags)."""
-    from hicra.config import load_yaml
+    from hicra.config import coerce_values, load_yaml
     from hicra.trl.config import HICRAConfig
     from hicra.trl.run import PRESETS, requested_fields
 
@@ -112,7 +112,7 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
     if args.config:
         values.update(load_yaml(args.config, HICRAConfig))
     skip = {"config", "preset", "resume", "help_all"}
-    values.update({k: v for k, v in vars(args).items() if k not in skip})
+    values.update(coerce_values(HICRAConfig, {k: v for k, v in vars(args).items() if k not in skip}, "flags"))
     if not values.get("output_dir"):
         values["output_dir"] = f"runs/{values.get('method', 'hicra')}-{time.strftime('%Y%m%d-%H%M%S')}"
     return args, requested_fields(values)
