@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests in CI: the same examples on every run (derandomize), no wall-clock deadline on a busy machine, and
+# a reproduction blob printed for any failure. Locally they stay randomised (pass --hypothesis-seed to repeat one).
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
