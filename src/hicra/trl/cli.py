@@ -71,6 +71,10 @@ def build_parser(show_all: bool = False) -> argparse.ArgumentParser:
                      help="'smoke': a tiny budget (2 steps, 12-token completions, under a minute); 'default': none")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue RUN_DIR from its last checkpoint (its config.yaml "
                                                          "is the base; flags such as --max-steps still override)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace the run in a non-empty --output-dir: its logs, config and checkpoints are removed "
+                          "once model, tokenizer, data and lexicon have loaded (a non-empty directory is refused "
+                          "without --resume or --overwrite)")
     run.add_argument("--help-all", action="store_true", help="also list every inherited TRL/Trainer option")
     fields = {f.name: f for f in dataclasses.fields(HICRAConfig)}
     hints = typing.get_type_hints(HICRAConfig)
@@ -111,7 +115,7 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
         values["output_dir"] = str(run_dir)
     if args.config:
         values.update(load_yaml(args.config, HICRAConfig))
-    skip = {"config", "preset", "resume", "help_all"}
+    skip = {"config", "preset", "resume", "overwrite", "help_all"}
     values.update(coerce_values(HICRAConfig, {k: v for k, v in vars(args).items() if k not in skip}, "flags"))
     if not values.get("output_dir"):
         values["output_dir"] = f"runs/{values.get('method', 'hicra')}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -133,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
     options, values = parse(list(args.argv))
     config = HICRAConfig(**values)
-    summary = train(config, values, resume=bool(options.resume))
+    summary = train(config, values, resume=bool(options.resume), overwrite=options.overwrite)
     if config.process_index == 0:
         print_summary(summary)
         sys.stdout.flush()
