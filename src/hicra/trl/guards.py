@@ -5,7 +5,9 @@ A NaN/inf reward, advantage or loss turns every parameter into NaN within one op
 
 - the model's parameters after the update (``on_step_end``, which the Trainer calls before it logs or saves, so no
   checkpoint of the step is written), whatever ``logging_steps`` is;
-- the logged ``loss`` and ``grad_norm`` and every logged advantage metric (``on_log``).
+- the logged ``loss``, ``grad_norm``, rewards (``reward``, ``rewards/FUNC/mean``) and advantage metrics
+  (``on_log``, called before the step's checkpoint is saved). Rewards matter on their own: TRL 1.16 replaces NaN
+  advantages by 0 (``nan_to_num``), so an infinite reward would silently stop all learning instead of crashing.
 
 It raises a :class:`RuntimeError` naming the step, the value and the last good checkpoint; the run directory's
 logs and earlier checkpoints stay as they are, and ``hicra train --resume`` can continue from that checkpoint.
@@ -20,11 +22,12 @@ from transformers import TrainerCallback
 
 from hicra.models import last_checkpoint
 
-CHECKED_LOGS = ("loss", "grad_norm")
+CHECKED_LOGS = ("loss", "grad_norm", "reward")
 
 
 def _is_checked(key: str) -> bool:
-    return key in CHECKED_LOGS or "adv" in key.rsplit("/", 1)[-1]
+    return (key in CHECKED_LOGS or (key.startswith("rewards/") and key.endswith("/mean"))
+            or "adv" in key.rsplit("/", 1)[-1])
 
 
 class NonFiniteGuard(TrainerCallback):
