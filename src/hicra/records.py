@@ -47,8 +47,12 @@ def iter_jsonl(path: str | Path, error: type[ValueError] = RecordError) -> Itera
     path = Path(path)
     if not path.is_file():
         raise error(f"{path}: no such file")
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, 1):  # line 1 is the first line, as editors count
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise error(f"{path}:{lineno}: not UTF-8 text") from None
             if not line.strip():
                 continue
             try:
@@ -58,6 +62,19 @@ def iter_jsonl(path: str | Path, error: type[ValueError] = RecordError) -> Itera
             if not isinstance(obj, dict):
                 raise error(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
             yield lineno, obj
+
+
+def check_writable(path: str | Path) -> None:
+    """Raise ``OSError`` naming ``path`` unless it can be written or created: its nearest existing ancestor must be
+    a writable directory (an output under a regular file fails here, before any work is done)."""
+    target = Path(path).absolute()
+    ancestor = target
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if ancestor != target and not ancestor.is_dir():
+        raise NotADirectoryError(f"{path}: cannot be created, {ancestor} is a file")
+    if not os.access(ancestor if ancestor.is_dir() else ancestor.parent, os.W_OK):
+        raise PermissionError(f"{path}: cannot be written, no write permission on {ancestor}")
 
 
 def read_jsonl(path: str | Path, required: Sequence[str] = ()) -> Iterator[dict[str, Any]]:

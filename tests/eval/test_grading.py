@@ -114,6 +114,33 @@ def test_adversarial_texts_extract_in_linear_time():
     assert time.monotonic() - start < 2
 
 
+N = 200_000
+FALLBACK_ADVERSARIAL = [  # (text, answer): whitespace runs and repeats that made the fallback regexes quadratic
+    ("The answer is x" + " " * N + "y", "x" + " " * N + "y"),
+    ("the answer" + " " * N + "is 3", "3"),
+    ("the answer is " * (N // 14) + "7.", "7"),
+    ("#### 5" + "\n" * N, "5"),
+    ("#### x" + " " * N + "y", "x" + " " * N + "y"),
+    ("\n" * N + "x", None),
+    (" " * N + "####", None),
+    ("\\boxed{" + "{" * (N // 2) + "}" * (N // 2) + "}", "{" * (N // 2) + "}" * (N // 2)),
+]
+
+
+def test_fallback_answers_of_200k_char_texts_are_right_and_linear():
+    start = time.monotonic()
+    for text, answer in FALLBACK_ADVERSARIAL:
+        assert extract_boxed(text) == answer
+    assert time.monotonic() - start < 5  # linear: ~0.1 s here; the quadratic regexes took 16 s for 20k spaces
+
+
+def test_fallback_sentences_end_where_they_did():
+    assert extract_boxed("So the final answer is: $42$. Done.") == "42"
+    assert extract_boxed("The answer is 3.5 apples\nmore text") == "3.5 apples"
+    assert extract_boxed("the answer is 1. Then the answer is 2.") == "2"
+    assert extract_boxed("work\n#### 18\n####   \n") == "18"
+
+
 def test_grade_works_in_threads():
     results: list[bool] = []
     threads = [threading.Thread(target=lambda: results.append(grade(r"\boxed{\dfrac{1}{2}}", "0.5")))

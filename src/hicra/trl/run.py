@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import os
 import shutil
 import sys
 import time
@@ -28,7 +27,7 @@ from typing import Any
 import yaml
 
 from hicra.models import last_checkpoint
-from hicra.records import read_jsonl, write_jsonl
+from hicra.records import check_writable, read_jsonl, write_jsonl
 
 RUN_FILES = ("config.yaml", "metrics.jsonl", "rollouts.jsonl", "metrics.jsonl.tmp", "rollouts.jsonl.tmp")
 PRESETS: dict[str, dict[str, Any]] = {
@@ -142,13 +141,9 @@ def check_output_dir(run_dir: Path, resume: bool, overwrite: bool) -> None:
     (unless ``resume`` continues them or ``overwrite`` replaces them)."""
     if resume and overwrite:
         raise ValueError("--resume continues a run and --overwrite replaces it: give one of them")
-    ancestor = run_dir.absolute()
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise OSError(f"{run_dir}: cannot create the run directory, {ancestor} is a file")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise OSError(f"{run_dir}: cannot write the run directory, no write permission on {ancestor}")
+    check_writable(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise NotADirectoryError(f"{run_dir}: is a file, not a run directory")
     if resume or not run_dir.is_dir():
         return
     entries = sorted(p.name for p in run_dir.iterdir())
