@@ -18,17 +18,20 @@ Deviations from the paper: the maximum response length defaults to 4096 new toke
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
 from hicra.config import check_fields, option
 from hicra.eval.benchmarks import BENCHMARKS, PAPER_BENCHMARKS, Problem, get_benchmark, load_problems
 from hicra.eval.prompts import DEFAULT_INSTRUCTION
-from hicra.records import RecordError
+from hicra.records import RecordError, check_writable
 
 GENERATION_FIELDS = ("model", "temperature", "top_p", "max_tokens", "instruction", "chat_template", "system_prompt",
                      "source")
@@ -128,22 +131,65 @@ def read_cache(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
     return records
 
 
-def check_settings(out: Path, config: EvalConfig) -> None:
-    """Record generation settings in ``out/settings.json``, refusing to mix runs made with different ones."""
+def check_settings(out: Path, config: EvalConfig) -> dict[str, Any]:
+    """The generation settings of ``config``; raises if ``out/settings.json`` records different ones (read only:
+    :func:`write_settings` records them once generation has started)."""
     path = out / "settings.json"
     current = {k: getattr(config, k) for k in GENERATION_FIELDS}
     if path.is_file():
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise RecordError(f"{path}: invalid JSON ({e.msg})") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise RecordError(f"{path}: invalid JSON ({getattr(e, 'msg', e)})") from None
+        if not isinstance(saved, dict):
+            raise RecordError(f"{path}: expected a JSON object of generation settings")
         diff = [k for k in GENERATION_FIELDS if k in saved and saved[k] != current[k]]
         if diff:
             k = diff[0]
             raise ValueError(f"{out} holds generations made with {k}={saved[k]!r}, this run asks {k}={current[k]!r}; "
                              f"use another --output")
+    return current
+
+
+def write_settings(out: Path, current: dict[str, Any]) -> None:
+    path = out / "settings.json"
+    if not path.is_file():
+        path.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def lock_output(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out`` (file ``out/.hicra-eval.lock`` with our pid) while the run lasts, so two
+    evaluations never generate into one folder; a folder this run created and left empty is removed on failure."""
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+    path = out / ".hicra-eval.lock"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise RuntimeError(f"{out} is in use by another hicra eval (pid {holder})") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder removed the file between our open and our lock: lock the new one
+    ok = False
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+        ok = True
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)
+        if created and not ok and not any(out.iterdir()):
+            out.rmdir()
 
 
 def grade_records(problems: list[Problem], cache: dict[tuple[str, int], dict[str, Any]], samples: int,
@@ -170,7 +216,23 @@ def grade_records(problems: list[Problem], cache: dict[tuple[str, int], dict[str
 
 
 def run(config: EvalConfig, backend: Any = None) -> dict[str, Any]:
-    """Evaluate ``config.model``; ``backend`` (anything with ``generate``) overrides the configured one."""
+    """Evaluate ``config.model``; ``backend`` (anything with ``generate``) overrides the configured one.
+
+    Everything that can be checked is checked before the output folder is touched; ``settings.json`` is written
+    once the first completions are generated (a run that fails to start leaves no trace); the folder is locked.
+    """
+    validate(config)
+    out = Path(str(config.output))
+    names = [get_benchmark(b).name for b in config.benchmarks]  # validates every name before any work
+    plan = {name: samples_for(config, name) for name in names}
+    current = check_settings(out, config)
+    check_writable(out)
+    with lock_output(out):
+        return _run(config, backend, out, names, plan, current)
+
+
+def _run(config: EvalConfig, backend: Any, out: Path, names: list[str], plan: dict[str, int],
+         current: dict[str, Any]) -> dict[str, Any]:
     from tqdm import tqdm
 
     from hicra.eval.backends import Request, Sampling, make_backend
@@ -179,11 +241,6 @@ def run(config: EvalConfig, backend: Any = None) -> dict[str, Any]:
     from hicra.models import load_tokenizer
     from hicra.records import append_jsonl, write_jsonl
 
-    validate(config)
-    out = Path(str(config.output))
-    names = [get_benchmark(b).name for b in config.benchmarks]  # validates every name before any work
-    plan = {name: samples_for(config, name) for name in names}
-    check_settings(out, config)
     sampling = Sampling(config.temperature, config.top_p, config.max_tokens, config.seed)
     tokenizer = getattr(backend, "tokenizer", None)
     scores, timings = [], {}
@@ -207,6 +264,7 @@ def run(config: EvalConfig, backend: Any = None) -> dict[str, Any]:
                     fresh = [c for c in chunk if c.key not in cache]
                     recs = [{"benchmark": name, "problem_id": c.key[0], "sample": c.key[1], "completion": c.text,
                              "n_tokens": c.n_tokens, "finished": c.finished} for c in fresh]
+                    write_settings(out, current)  # generation works: from now on the folder holds its output
                     append_jsonl(cache_path, recs)
                     cache.update({(r["problem_id"], r["sample"]): r for r in recs})
                     bar.update(len(chunk))
@@ -218,6 +276,7 @@ def run(config: EvalConfig, backend: Any = None) -> dict[str, Any]:
         timings[name] = {"generated": len(todo), "seconds": round(seconds, 1)}
         print(f"{name}: Pass@1 {s.pass_at_1:.1f} ± {s.stderr:.1f} ({s.samples} × {s.problems}, "
               f"{len(todo)} new generations in {seconds:.1f} s)", file=sys.stderr)
+    write_settings(out, current)
     settings = asdict(config)
     settings.pop("output", None)
     return write_results(out, config.model, settings, scores, {"timings": timings})
