@@ -111,24 +111,29 @@ def build_trainer(config, callbacks=None, extra_rewards=(), trainer_cls=None):
     import torch
 
     from hicra.data import load_problems, to_hf_dataset
+    from hicra.lexicon import load_lexicon
     from hicra.models import load_model, load_tokenizer
     from hicra.rewards import AnswerReward
+    from hicra.tagging.tagger import PlanningTagger
     from hicra.trl.trainer import HICRATrainer
 
     if config.torch_threads > 0:
         torch.set_num_threads(config.torch_threads)
-    tokenizer = load_tokenizer(config.model)
-    model = load_model(config.model, config.model_dtype)
+    # cheapest first, so bad data or a bad lexicon fail before the model loads
     problems = load_problems(
         config.dataset, size=config.dataset_size, seed=config.dataset_seed,
         difficulty=None if config.gym_difficulty < 0 else config.gym_difficulty, gym_options=config.gym_options,
         template=config.prompt_template, system_prompt=config.system_prompt, split=config.dataset_split,
         config=config.dataset_config or None, problem_field=config.problem_field, answer_field=config.answer_field)
+    lexicon = load_lexicon(config.lexicon)
+    tokenizer = load_tokenizer(config.model)
+    model = load_model(config.model, config.model_dtype)
+    extra = {} if trainer_cls else {"tagger": PlanningTagger(lexicon, tokenizer)}
     reward = AnswerReward(problems.gym, config.correct_reward, config.format_reward, config.unboxed_reward,
                           config.grading_timeout)
     trainer = (trainer_cls or HICRATrainer)(model=model, reward_funcs=[reward, *extra_rewards], args=config,
                                             train_dataset=to_hf_dataset(problems), processing_class=tokenizer,
-                                            callbacks=callbacks)
+                                            callbacks=callbacks, **extra)
     if not config.disable_tqdm:
         default, compact = _progress_callback()
         trainer.remove_callback(default)
