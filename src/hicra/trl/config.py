@@ -10,10 +10,10 @@ Methods (``method``), all trained with the PPO clipped loss and clip-higher (``e
 - ``grpo``: the GRPO/DAPO baseline, one advantage Â per sequence.
 - ``hicra``: Â + α|Â| on planning tokens (Strategic-Gram occurrences of ``lexicon``), Â elsewhere (§3, α = 0.2).
 - ``hicra_entropy``: the same bonus on entropy-gated tokens (see :mod:`hicra.core.masks`).
-- ``entropy_reg``: GRPO plus a token-entropy bonus, L = L_clip − c·H̄ (§4.4 baseline). TRL 1.16's own loss already has
-  this term (``entropy_coef``: mean token entropy over the loss tokens, scaled for gradient accumulation, the same
-  quantity as :func:`hicra.core.entropy_bonus`), so the method only sets ``entropy_coef = entropy_reg_coef``; no loss
-  code is overridden.
+- ``entropy_reg``: GRPO plus a token-entropy bonus, L = L_clip − c·H̄ (the baseline of §4.1/§4.3.2). TRL 1.16's own
+  loss already has this term (``entropy_coef``: mean token entropy over the loss tokens, scaled for gradient
+  accumulation, the same quantity as :func:`hicra.core.entropy_bonus`), so the method only sets ``entropy_coef =
+  entropy_reg_coef``; no loss code is overridden.
 
 Deviations from the paper, each a named option: ``hicra_entropy`` (token selection by entropy, not SGs);
 ``format_reward`` and ``unboxed_reward`` (reward shaping for weak models, see :mod:`hicra.rewards`);
