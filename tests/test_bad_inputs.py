@@ -72,6 +72,9 @@ TRAIN = [
     Case("YAML broken", ["train", "--config", "c.yaml"], ["c.yaml", "line 2"], {"c.yaml": "a: 1\n b: [\n"}),
     Case("YAML empty list of mappings", ["train", "--config", "c.yaml"], ["c.yaml", "mapping"], {"c.yaml": "- 1\n"}),
     Case("missing YAML", ["train", "--config", "nope.yaml"], ["nope.yaml"]),
+    Case("YAML not UTF-8", ["train", "--config", "c.yaml"], ["c.yaml", "UTF-8"], {"c.yaml": b"method: \xff\n"}),
+    Case("lexicon not UTF-8", ["train", "--output-dir", "new", "--lexicon", "sg.txt"], ["sg.txt", "UTF-8"],
+         {"sg.txt": b"but wait\n\xff\n"}),
     Case("missing dataset file", ["train", "--output-dir", "new", "--dataset", "data.jsonl"], ["data.jsonl"]),
     Case("empty dataset file", ["train", "--output-dir", "new", "--dataset", "data.jsonl"], ["data.jsonl", "no problems"],
          {"data.jsonl": ""}),
@@ -112,6 +115,9 @@ EVAL = [
     Case("unknown model leaves no settings.json", ["eval", "--model", "no-such-model", "--benchmarks", "gsm8k",
          "--limit", "1", "--output", "o"], ["no-such-model"]),
     Case("missing eval config", ["eval", "--config", "e.yaml", "--output", "o"], ["e.yaml"]),
+    Case("compare a results.json that is not UTF-8", ["eval", "--compare", "a", "b"], ["a/results.json", "UTF-8"],
+         {"a/results.json": b"\xff", "b/results.json": "{}"}),
+    Case("compare a folder without results", ["eval", "--compare", "a", "b"], ["a/results.json"], {"b/x": ""}),
 ]
 
 GRADE = [

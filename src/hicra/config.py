@@ -218,6 +218,8 @@ def load_yaml(path: str | Path, cls: type) -> dict[str, Any]:
         raise ConfigError(f"{path}: no such config file")
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark else ""

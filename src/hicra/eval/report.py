@@ -145,6 +145,8 @@ def load_results(run_dir: str | Path) -> dict[str, Any]:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}: invalid JSON ({e.msg}, line {e.lineno})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), dict):
         raise ValueError(f"{path}: not a results file of hicra eval (no 'benchmarks' mapping)")
     return doc

@@ -79,7 +79,10 @@ def truncate_logs(run_dir: Path, step: int) -> tuple[int, int]:
 
 def _read_complete(path: Path) -> list[dict[str, Any]]:
     """Rows of a JSONL file; a torn last line (the writer was killed mid-write) is dropped."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text; fix or move the file to resume") from None
     if text and not text.endswith("\n"):
         path.write_text(text[: text.rfind("\n") + 1], encoding="utf-8")
     return list(read_jsonl(path, ("step",)))
