@@ -47,7 +47,7 @@ class GradeConfig:
     gold_field: str = option("answer", "reference field in JSONL records")
     no_extract: bool = option(False, "predictions are bare answers, not texts with \\boxed{}")
     timeout: float = option(5.0, "seconds per item; slower items are wrong", gt=0)
-    workers: int = option(2, "grading worker processes", ge=1)
+    workers: int = option(2, "grading worker processes", ge=1, le=64)
     output: str | None = option(None, "JSONL file with answer and correct per record")
 
 

@@ -67,7 +67,7 @@ class EvalConfig:
     system_prompt: str | None = option(None, "optional system message")
     seed: int = option(0, "sampling seed", ge=0)
     grade_timeout: float = option(5.0, "seconds allowed to grade one answer (slower answers count as wrong)", gt=0)
-    grade_workers: int = option(2, "grading worker processes", ge=1)
+    grade_workers: int = option(2, "grading worker processes", ge=1, le=64)
 
 
 def samples_for(config: EvalConfig, benchmark: str) -> int:
