@@ -145,3 +145,12 @@ def test_yaml_config_then_flags(tmp_path):
     config = build_config(EvalConfig, args)
     assert (config.benchmarks, config.limit, config.temperature, config.output) == (["gsm8k", "amc23"], 5, 0.8, "x")
     assert samples_for(config, "gsm8k") == 4
+
+
+def test_samples_flag_takes_auto_or_a_number():
+    from hicra.cli import build_parser
+    from hicra.config import build_config
+
+    for flag, want in (("auto", "auto"), ("3", 3)):
+        args = build_parser().parse_args(["eval", "--samples", flag, "--output", "x"])
+        assert build_config(EvalConfig, args).samples == want
