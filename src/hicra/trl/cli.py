@@ -116,7 +116,7 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
     if args.config:
         values.update(load_yaml(args.config, HICRAConfig))
     skip = {"config", "preset", "resume", "overwrite", "help_all"}
-    if args.resume and getattr(args, "output_dir", args.resume) != args.resume:
+    if args.resume and Path(getattr(args, "output_dir", args.resume)).resolve() != Path(args.resume).resolve():
         raise ValueError(f"--resume {args.resume} continues that run in its own directory; "
                          f"--output-dir {args.output_dir} would start another (drop one of them)")
     values.update(coerce_values(HICRAConfig, {k: v for k, v in vars(args).items() if k not in skip}, "flags"))
