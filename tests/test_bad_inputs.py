@@ -104,6 +104,8 @@ EVAL = [
          {"e.yaml": "benchmarks: 5\n"}),
     Case("YAML samples: -2", ["eval", "--config", "e.yaml", "--output", "o"], ["e.yaml", "samples", ">= 1"],
          {"e.yaml": "samples: -2\n"}),
+    Case("YAML samples: 4.5", ["eval", "--config", "e.yaml", "--output", "o"], ["--samples", "4.5"],
+         {"e.yaml": "samples: 4.5\n"}),
     Case("bad auto-samples entry", ["eval", "--auto-samples", "aime24", "--output", "o"], ["--auto-samples", "aime24"]),
     Case("no output", ["eval", "--benchmarks", "gsm8k"], ["--output"]),
     Case("output under a regular file", ["eval", "--benchmarks", "gsm8k", "--output", "afile/o"],

@@ -73,10 +73,9 @@ class EvalConfig:
 def samples_for(config: EvalConfig, benchmark: str) -> int:
     """Samples per problem for ``benchmark`` under ``config.samples`` (auto → ``auto_samples`` or 1)."""
     if str(config.samples) != "auto":
-        try:
-            n = int(config.samples)
-        except ValueError:
-            raise ValueError(f"--samples must be 'auto' or a positive integer, got {config.samples!r}") from None
+        if isinstance(config.samples, bool) or not (isinstance(config.samples, int) or str(config.samples).isdigit()):
+            raise ValueError(f"--samples must be 'auto' or a positive integer, got {config.samples!r}")
+        n = int(config.samples)
         if n < 1:
             raise ValueError(f"--samples must be positive, got {n}")
         return n
