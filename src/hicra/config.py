@@ -127,6 +127,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
 BOUND_KEYS = ("ge", "gt", "le", "lt")
 _BOUND_TEST = {"ge": lambda v, b: v >= b, "gt": lambda v, b: v > b, "le": lambda v, b: v <= b,
                "lt": lambda v, b: v < b}
+_BOUND_SIGN = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
 
 
 def field_bounds(cls: type, name: str) -> dict[str, float]:
@@ -144,7 +145,7 @@ def _range_text(bounds: dict[str, float]) -> str:
     if low and high:
         return f"in {'[' if low[0] == 'ge' else '('}{low[1]}, {high[1]}{']' if high[0] == 'le' else ')'}"
     k, b = low or high  # type: ignore[misc]
-    return f"{ {'ge': '>=', 'gt': '>', 'le': '<=', 'lt': '<'}[k]} {b}"
+    return f"{_BOUND_SIGN[k]} {b}"
 
 
 def _label(where: str, name: str) -> str:
