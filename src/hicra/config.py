@@ -2,6 +2,12 @@
 
 Every option is one dataclass field whose ``metadata["help"]`` is its documentation; :func:`add_arguments` turns the
 fields into argparse flags (``--field-name``) and :func:`build_config` merges defaults, YAML and explicit flags.
+
+Values are checked in one place, whether they come from YAML or flags (:func:`coerce_values`): the annotated type,
+the shape of lists and mappings (``list[str]``, ``dict[str, dict]``), every float finite, and the range a field
+declares with metadata keys ``ge``/``gt``/``le``/``lt`` (``option(0.2, "…", ge=0, lt=1)``; a subclass bounds fields
+it inherits through a ``FIELD_BOUNDS`` class attribute). :func:`check_fields` repeats the numeric checks on a built
+config. Errors name the flag (``--top-p``) or the file and field.
 """
 
 from __future__ import annotations
