@@ -197,8 +197,10 @@ def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
     label = _label(where, name)
     if value is None:
         return None
-    if get_origin(tp) is Literal and value not in get_args(tp):
-        raise ConfigError(f"{label} is {value!r}; valid: {', '.join(map(str, get_args(tp)))}")
+    f = {x.name: x for x in dataclasses.fields(cls)}[name]
+    choices = get_args(tp) if get_origin(tp) is Literal else f.metadata.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(f"{label} is {value!r}; valid: {', '.join(map(str, choices))}")
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if get_origin(tp) is list and isinstance(value, str):

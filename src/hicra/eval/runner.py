@@ -57,7 +57,8 @@ class EvalConfig:
     output: str | None = option(None, "output directory (generation cache, graded samples, results.*)")
     backend: Literal["transformers", "vllm"] = option("transformers", "generation backend: transformers or vllm")
     batch_size: int = option(16, "prompts per generate() call (transformers backend)", ge=1)
-    dtype: str = option("auto", "model dtype: auto, float32, bfloat16 or float16")
+    dtype: str = option("auto", "model dtype (auto = float32 on the transformers backend)",
+                        choices=("auto", "float32", "bfloat16", "float16"))
     tensor_parallel_size: int = option(1, "GPUs per model (vllm backend)", ge=1)
     torch_threads: int = option(0, "torch CPU threads for the transformers backend (0 = torch's default); 1 is "
                                    "much faster than oversubscribing a busy machine", ge=0)
