@@ -82,3 +82,16 @@ def test_summary_last_step_column_is_the_last_steps_value(tmp_path):
     (tmp_path / "metrics.jsonl").write_text('{"step": 1, "loss": 0.5}\n{"step": 2, "loss": null}\n')
     table = summarize(tmp_path, 1.0)["metrics"]["loss"]
     assert table == {"first": 0.5, "last": None, "mean": 0.5}
+
+
+def test_guard_checks_the_weights_every_step_whatever_the_logging(tiny_model_dir, tmp_path):
+    from transformers import AutoModelForCausalLM, TrainerControl, TrainerState
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    args = HICRAConfig(output_dir=str(tmp_path), logging_steps=10)
+    state, guard = TrainerState(global_step=3), NonFiniteGuard()
+    guard.on_step_end(args, state, TrainerControl(), model=model)  # finite: nothing happens
+    with torch.no_grad():
+        model.lm_head.weight[0, 0] = float("nan")
+    with pytest.raises(RuntimeError, match=r"step 3: non-finite weights in lm_head.weight .*no checkpoint was saved"):
+        guard.on_step_end(args, state, TrainerControl(), model=model)
