@@ -45,7 +45,8 @@ class GradeConfig:
     gold: str | None = option(None, "reference answer, or a .jsonl file of references")
     pred_field: str = option("completion", "prediction field in JSONL records")
     gold_field: str = option("answer", "reference field in JSONL records")
-    no_extract: bool = option(False, "predictions are bare answers, not texts with \\boxed{}")
+    extract: bool = option(True, "take the final \\boxed{} answer of each prediction (--no-extract: predictions "
+                                 "are bare answers)")
     timeout: float = option(5.0, "seconds per item; slower items are wrong", gt=0)
     workers: int = option(2, "grading worker processes", ge=1, le=64)
     output: str | None = option(None, "JSONL file with answer and correct per record")
@@ -109,7 +110,7 @@ def run_grade(args: argparse.Namespace) -> int:
         check_writable(Path(config.output))
     preds = _records("pred", config.pred)
     gold_records = _records("gold", config.gold) if config.gold is not None else None
-    extract = not config.no_extract
+    extract = config.extract
     if preds is None:
         if config.gold is None or gold_records is not None:
             raise ValueError("--gold TEXT is required with a prediction text")
