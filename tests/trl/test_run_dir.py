@@ -59,7 +59,8 @@ def test_an_infinite_reward_stops_the_run_before_its_step_is_checkpointed(tiny_v
                             "save_steps": 1})
     run = Path(config.output_dir)
     trainer = build_trainer(config, callbacks=[NonFiniteGuard()], extra_rewards=[inf_from_the_second_batch])
-    with pytest.raises(RuntimeError, match=r"step 2: logged \S*reward\S* is inf.*last good checkpoint is .*checkpoint-1"):
+    stopped = r"step 2: logged \S*reward\S* is inf.*last good checkpoint is .*checkpoint-1"
+    with pytest.raises(RuntimeError, match=stopped):
         trainer.train()
     assert (run / "checkpoint-1").is_dir() and not (run / "checkpoint-2").exists()
     assert [r["step"] for r in _rows(run / "metrics.jsonl")] == [1]

@@ -81,7 +81,7 @@ CREDIT_ASSIGNERS: dict[str, str] = {
     "grpo": "same advantage Â on every token (GRPO baseline)",
     "hicra": "Â + α|Â| on Strategic-Gram planning tokens (paper §3)",
     "hicra_entropy": "Â + α|Â| on entropy-gated tokens (verl variant; see masks.entropy_gated_mask)",
-    "entropy_reg": "GRPO advantages plus a token-entropy bonus in the loss (baseline of paper §4.1/§4.3.2)",
+    "entropy_reg": "GRPO advantages plus a token-entropy bonus in the loss (baseline, paper §4.1/§4.3.2)",
 }
 
 

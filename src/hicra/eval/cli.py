@@ -47,7 +47,7 @@ class GradeConfig:
     gold_field: str = option("answer", "reference field in JSONL records")
     extract: bool = option(True, "take the final \\boxed{} answer of each prediction (--no-extract: predictions "
                                  "are bare answers)")
-    timeout: float = option(5.0, "seconds per item; slower items are wrong", gt=0)
+    timeout: float = option(5.0, "seconds per item; slower items are wrong", gt=0, le=3600)
     workers: int = option(2, "grading worker processes", ge=1, le=64)
     output: str | None = option(None, "JSONL file with answer and correct per record")
 

@@ -67,7 +67,8 @@ class EvalConfig:
     chat_template: bool = option(True, "wrap prompts in the model's chat template")
     system_prompt: str | None = option(None, "optional system message")
     seed: int = option(0, "sampling seed", ge=0)
-    grade_timeout: float = option(5.0, "seconds allowed to grade one answer (slower answers count as wrong)", gt=0)
+    grade_timeout: float = option(5.0, "seconds allowed to grade one answer (slower answers count as wrong)", gt=0,
+                                  le=3600)
     grade_workers: int = option(2, "grading worker processes", ge=1, le=64)
 
 

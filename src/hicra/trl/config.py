@@ -107,7 +107,8 @@ class HICRAConfig(GRPOConfig):
     format_reward: float = _opt(0.1, "reward for a closed \\boxed{...} answer (shaping; paper: 0)", ge=0)
     unboxed_reward: float = _opt(0.5, "partial credit when the graded answer is wrong/missing but the last number in "
                                       "the completion equals the reference (shaping; paper: 0)", ge=0)
-    grading_timeout: float = _opt(5.0, "seconds per answer for math-verify grading (slower answers are wrong)", gt=0)
+    grading_timeout: float = _opt(5.0, "seconds per answer for math-verify grading (slower answers are wrong)", gt=0,
+                                    le=3600)
     # ------------------------------------------------------------------------------------------------- logging
     log_token_stats: bool = _opt(True, "one extra no-grad forward per generation batch for the sampling policy's token "
                                        "log-probs and entropies (rollouts.jsonl, planning/execution metrics); "
@@ -123,7 +124,8 @@ class HICRAConfig(GRPOConfig):
     per_device_train_batch_size: int = _trl("per_device_train_batch_size", 8, "8 completions per forward/backward",
                                            ge=1)
     gradient_accumulation_steps: int = _trl("gradient_accumulation_steps", 2, "2 micro-batches: one generation batch "
-                                            "of 2 prompts × 8 samples per optimizer step, half the activation memory", ge=1)
+                                            "of 2 prompts × 8 samples per optimizer step, half the activation memory",
+                                            ge=1)
     max_completion_length: int = _trl("max_completion_length", 96, "96 tokens on CPU; paper: 8k", ge=1)
     temperature: float = _trl("temperature", 0.7, "0.7: SmolLM2 at 1.0 rarely finishes an answer", gt=0)
     max_steps: int = _trl("max_steps", 16, "16 optimizer steps (about 15 min on 2 shared CPU cores)", ge=1)
