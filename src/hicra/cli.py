@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import typing
 
 # Each module defines register(subparsers) and keeps heavy imports inside its run function, so --help is instant.
 COMMAND_MODULES = (
@@ -23,9 +24,16 @@ Pipeline: mine Strategic Grams → tag planning tokens → train (HICRA / GRPO /
 analyse learning dynamics → evaluate Pass@1. Run `hicra COMMAND --help` for each command's options."""
 
 
+class Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line, ``PROG: error: MSG`` (exit status 2), like every other
+    error of the CLI; ``PROG --help`` still shows the usage."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hicra", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="hicra", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"hicra {importlib.import_module('hicra').__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:

@@ -2,6 +2,12 @@
 
 Every option is one dataclass field whose ``metadata["help"]`` is its documentation; :func:`add_arguments` turns the
 fields into argparse flags (``--field-name``) and :func:`build_config` merges defaults, YAML and explicit flags.
+
+Values are checked in one place, whether they come from YAML or flags (:func:`coerce_values`): the annotated type,
+the shape of lists and mappings (``list[str]``, ``dict[str, dict]``), every float finite, and the range a field
+declares with metadata keys ``ge``/``gt``/``le``/``lt`` (``option(0.2, "…", ge=0, lt=1)``; a subclass bounds fields
+it inherits through a ``FIELD_BOUNDS`` class attribute). :func:`check_fields` repeats the numeric checks on a built
+config. Errors name the flag (``--top-p``) or the file and field.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import re
 import types
 import typing
@@ -76,10 +83,13 @@ def value_parser(kind: FieldKind):
             return [kind.item(x) for x in text.split(",") if x != ""]
         if kind.optional and low in ("none", "null") and kind.name != "str":
             return None
-        if kind.name == "int":
-            return int(text)
-        if kind.name == "float":
-            return float(text)
+        if kind.name in ("int", "float"):
+            try:
+                return int(text) if kind.name == "int" else float(text)
+            except ValueError:
+                if kind.admits_str:  # e.g. samples: int | str takes a number or "auto"
+                    return text
+                raise
         if kind.name == "dict" and text.lstrip().startswith("{"):
             try:
                 return json.loads(text)
@@ -120,20 +130,94 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         add_field(parser, f, hints[f.name])
 
 
+BOUND_KEYS = ("ge", "gt", "le", "lt")
+_BOUND_TEST = {"ge": lambda v, b: v >= b, "gt": lambda v, b: v > b, "le": lambda v, b: v <= b,
+               "lt": lambda v, b: v < b}
+_BOUND_SIGN = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+
+
+def field_bounds(cls: type, name: str) -> dict[str, float]:
+    """The range of field ``name``: its ``option(..., ge=, gt=, le=, lt=)`` metadata, plus ``cls.FIELD_BOUNDS[name]``
+    (how a subclass bounds fields it inherits without redeclaring them)."""
+    f = {x.name: x for x in dataclasses.fields(cls)}.get(name)
+    bounds = {k: f.metadata[k] for k in BOUND_KEYS if f is not None and k in f.metadata}
+    bounds.update(getattr(cls, "FIELD_BOUNDS", {}).get(name, {}))
+    return bounds
+
+
+def _range_text(bounds: dict[str, float]) -> str:
+    low = next(((k, bounds[k]) for k in ("ge", "gt") if k in bounds), None)
+    high = next(((k, bounds[k]) for k in ("le", "lt") if k in bounds), None)
+    if low and high:
+        return f"in {'[' if low[0] == 'ge' else '('}{low[1]}, {high[1]}{']' if high[0] == 'le' else ')'}"
+    k, b = low or high  # type: ignore[misc]
+    return f"{_BOUND_SIGN[k]} {b}"
+
+
+def _label(where: str, name: str) -> str:
+    """How an error names a field: ``--flag-name`` for flags, ``FILE: field 'name'`` for a file."""
+    return "--" + name.replace("_", "-") if where == "flags" else f"{where}: field '{name}'"
+
+
+def check_number(label: str, value: Any, bounds: dict[str, float]) -> None:
+    """Raise :class:`ConfigError` if numeric ``value`` is NaN/±inf or outside ``bounds`` (keys ge, gt, le, lt)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{label} must be a finite number, got {value}")
+    if bounds and not all(_BOUND_TEST[k](value, b) for k, b in bounds.items()):
+        raise ConfigError(f"{label} must be {_range_text(bounds)}, got {value}")
+
+
+def check_fields(config: Any) -> None:
+    """Every float field of dataclass ``config`` finite and every numeric field within its bounds."""
+    for f in dataclasses.fields(config):
+        check_number(f"field '{f.name}'", getattr(config, f.name), field_bounds(type(config), f.name))
+
+
+def _check_structure(tp: Any, value: Any, label: str) -> None:
+    """A list/dict value has the annotated shape: ``list[T]`` items are T, ``dict[K, V]`` values are V."""
+    origin = get_origin(tp) or tp
+    kind = {list: "a list", dict: "a mapping"}[origin]
+    if not isinstance(value, origin):
+        raise ConfigError(f"{label} must be {kind}, got {value!r}")
+    args = get_args(tp)
+    inner = args[0] if origin is list and args else args[1] if len(args) == 2 else None
+    inner_type = get_origin(inner) or inner
+    if inner_type in (str, int, float, dict, list):
+        items = value if origin is list else value.values()
+        ok = (int, float) if inner_type is float else inner_type
+        for item in items:
+            if not isinstance(item, ok) or (isinstance(item, bool) and inner_type is not bool):
+                raise ConfigError(f"{label} must hold {inner_type.__name__} values, got {item!r}")
+
+
 def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
     tp = _unwrap_optional(typing.get_type_hints(cls)[name])
+    label = _label(where, name)
     if value is None:
         return None
-    if get_origin(tp) is Literal and value not in get_args(tp):
-        raise ConfigError(f"{where}: field '{name}' is {value!r}; valid: {', '.join(map(str, get_args(tp)))}")
+    f = {x.name: x for x in dataclasses.fields(cls)}[name]
+    choices = get_args(tp) if get_origin(tp) is Literal else f.metadata.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(f"{label} is {value!r}; valid: {', '.join(map(str, choices))}")
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        value = float(value)
     if get_origin(tp) is list and isinstance(value, str):
-        return value_parser(field_kind(tp))(value)
+        value = value_parser(field_kind(tp))(value)
+    if (get_origin(tp) or tp) in (list, dict):
+        _check_structure(tp, value, label)
     expected = {int: int, float: float, str: str, bool: bool}.get(tp)
     if expected and (not isinstance(value, expected) or (expected is int and isinstance(value, bool))):
-        raise ConfigError(f"{where}: field '{name}' must be {expected.__name__}, got {value!r}")
+        raise ConfigError(f"{label} must be {expected.__name__}, got {value!r}")
+    check_number(label, value, field_bounds(cls, name))
     return value
+
+
+def coerce_values(cls: type, values: dict[str, Any], where: str) -> dict[str, Any]:
+    """``values`` checked field by field against ``cls`` (types, list/dict shapes, finite numbers, bounds);
+    ``where`` names their origin in errors (a file path, or ``"flags"``)."""
+    return {k: _coerce(cls, k, v, where) for k, v in values.items()}
 
 
 def load_yaml(path: str | Path, cls: type) -> dict[str, Any]:
@@ -143,6 +227,8 @@ def load_yaml(path: str | Path, cls: type) -> dict[str, Any]:
         raise ConfigError(f"{path}: no such config file")
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark else ""
@@ -153,7 +239,7 @@ def load_yaml(path: str | Path, cls: type) -> dict[str, Any]:
     unknown = sorted(set(doc) - names)
     if unknown:
         raise ConfigError(f"{path}: unknown field '{unknown[0]}' (see --help for the valid fields)")
-    return {k: _coerce(cls, k, v, str(path)) for k, v in doc.items()}
+    return coerce_values(cls, doc, str(path))
 
 
 def build_config(cls: type[T], args: argparse.Namespace, base: dict[str, Any] | None = None) -> T:
@@ -163,11 +249,13 @@ def build_config(cls: type[T], args: argparse.Namespace, base: dict[str, Any] | 
     if config_path:
         values.update(load_yaml(config_path, cls))
     names = {f.name for f in dataclasses.fields(cls)}
-    values.update({k: v for k, v in vars(args).items() if k in names})
+    values.update(coerce_values(cls, {k: v for k, v in vars(args).items() if k in names}, "flags"))
     try:
-        return cls(**{k: _coerce(cls, k, v, "flags") for k, v in values.items()})
+        config = cls(**values)
     except (TypeError, ValueError) as e:
         raise ConfigError(str(e)) from None
+    check_fields(config)
+    return config
 
 
 def to_yaml(config: Any) -> str:

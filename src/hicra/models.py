@@ -9,6 +9,7 @@ work whenever the hub (or its local cache) is reachable.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 from pathlib import Path
 
@@ -86,11 +87,28 @@ def resolve_model_path(name_or_path: str, with_model: bool = True) -> str:
     return name_or_path
 
 
+def _load(what: str, loader, name_or_path: str, **kwargs):
+    """``loader(path, **kwargs)`` for ``name_or_path``; any failure becomes one line that names it."""
+    path = resolve_model_path(name_or_path, with_model=what == "model")
+    hub_log = logging.getLogger("huggingface_hub")
+    level = hub_log.level
+    hub_log.setLevel(logging.ERROR)  # its per-request retry warnings would precede the one-line error
+    try:
+        return loader(path, **kwargs)
+    except (OSError, ValueError, KeyError, TypeError) as e:  # hub/loader errors span several lines
+        first = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+        where = ("a local directory without a loadable " + what if Path(name_or_path).exists() else
+                 "not 'smollm2', a local path or a Hugging Face hub id that is reachable (offline: cached)")
+        raise OSError(f"cannot load {what} {name_or_path!r}: {where} ({first[:200]})") from None
+    finally:
+        hub_log.setLevel(level)
+
+
 def load_tokenizer(name_or_path: str = DEFAULT_MODEL):
     """A Hugging Face tokenizer; padding on the left (generation) with a pad token set."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(name_or_path, with_model=False))
+    tokenizer = _load("tokenizer", AutoTokenizer.from_pretrained, name_or_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
@@ -102,4 +120,4 @@ def load_model(name_or_path: str = DEFAULT_MODEL, dtype: str = "float32"):
     import torch
     from transformers import AutoModelForCausalLM
 
-    return AutoModelForCausalLM.from_pretrained(resolve_model_path(name_or_path), dtype=getattr(torch, dtype))
+    return _load("model", AutoModelForCausalLM.from_pretrained, name_or_path, dtype=getattr(torch, dtype))

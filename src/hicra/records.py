@@ -81,6 +81,19 @@ def iter_jsonl(path: str | Path, error: type[ValueError] = RecordError) -> Itera
             yield lineno, obj
 
 
+def check_writable(path: str | Path) -> None:
+    """Raise ``OSError`` naming ``path`` unless it can be written or created: its nearest existing ancestor must be
+    a writable directory (an output under a regular file fails here, before any work is done)."""
+    target = Path(path).absolute()
+    ancestor = target
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if ancestor != target and not ancestor.is_dir():
+        raise NotADirectoryError(f"{path}: cannot be created, {ancestor} is a file")
+    if not os.access(ancestor if ancestor.is_dir() else ancestor.parent, os.W_OK):
+        raise PermissionError(f"{path}: cannot be written, no write permission on {ancestor}")
+
+
 def read_jsonl(path: str | Path, required: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
     """Yield the JSON objects of ``path``; blank lines are skipped; bad lines raise :class:`RecordError`."""
     for lineno, obj in iter_jsonl(path):

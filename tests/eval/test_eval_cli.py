@@ -49,7 +49,7 @@ def test_grade_command_files(tmp_path, capsys):
     assert main(["grade", "--pred", str(preds), "--gold", str(golds)]) == 1
     assert "has 3 records but" in capsys.readouterr().err
     assert main(["grade", "--pred", str(preds), "--gold-field", "ref"]) == 1
-    assert "record 1: missing field 'ref'" in capsys.readouterr().err
+    assert "preds.jsonl:1: missing field 'ref'" in capsys.readouterr().err
     assert main(["grade", "--pred", str(tmp_path / "missing.jsonl"), "--gold", "1"]) == 1
     assert "missing.jsonl: no such file" in capsys.readouterr().err
 

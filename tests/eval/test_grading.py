@@ -76,7 +76,8 @@ DIFFERENT = {
 @pytest.mark.parametrize("group", sorted(EQUIVALENT))
 def test_equivalent_forms_are_correct(group):
     pairs = [(rf"Reasoning... so the answer is \boxed{{{p}}}.", g) for p, g in EQUIVALENT[group]]
-    wrong = [pair for pair, ok in zip(EQUIVALENT[group], grade_many(pairs)) if not ok]
+    # a generous timeout: equivalence must not depend on how busy the machine is (5 s failed under a load of 9)
+    wrong = [pair for pair, ok in zip(EQUIVALENT[group], grade_many(pairs, timeout=60)) if not ok]
     assert wrong == []
 
 
@@ -104,7 +105,7 @@ def test_adversarial_answers_time_out_as_wrong():
     start = time.monotonic()
     verdicts = grade_many([(rf"\boxed{{{a}}}", "5") for a in ADVERSARIAL] + [(r"\boxed{5}", "5")], timeout=0.5)
     assert verdicts == [False] * len(ADVERSARIAL) + [True]
-    assert time.monotonic() - start < 20  # each item is cut at its timeout; workers restart
+    assert time.monotonic() - start < 60  # each item is cut at its timeout; workers restart (slow on a busy box)
 
 
 def test_adversarial_texts_extract_in_linear_time():
@@ -112,6 +113,33 @@ def test_adversarial_texts_extract_in_linear_time():
     for text in [r"\boxed{" * 50_000, "{" * 200_000, "the answer is " * 50_000, "\\" * 100_001]:
         extract_boxed(text)
     assert time.monotonic() - start < 2
+
+
+N = 200_000
+FALLBACK_ADVERSARIAL = [  # (text, answer): whitespace runs and repeats that made the fallback regexes quadratic
+    ("The answer is x" + " " * N + "y", "x" + " " * N + "y"),
+    ("the answer" + " " * N + "is 3", "3"),
+    ("the answer is " * (N // 14) + "7.", "7"),
+    ("#### 5" + "\n" * N, "5"),
+    ("#### x" + " " * N + "y", "x" + " " * N + "y"),
+    ("\n" * N + "x", None),
+    (" " * N + "####", None),
+    ("\\boxed{" + "{" * (N // 2) + "}" * (N // 2) + "}", "{" * (N // 2) + "}" * (N // 2)),
+]
+
+
+def test_fallback_answers_of_200k_char_texts_are_right_and_linear():
+    start = time.monotonic()
+    for text, answer in FALLBACK_ADVERSARIAL:
+        assert extract_boxed(text) == answer
+    assert time.monotonic() - start < 5  # linear: ~0.1 s here; the quadratic regexes took 16 s for 20k spaces
+
+
+def test_fallback_sentences_end_where_they_did():
+    assert extract_boxed("So the final answer is: $42$. Done.") == "42"
+    assert extract_boxed("The answer is 3.5 apples\nmore text") == "3.5 apples"
+    assert extract_boxed("the answer is 1. Then the answer is 2.") == "2"
+    assert extract_boxed("work\n#### 18\n####   \n") == "18"
 
 
 def test_grade_works_in_threads():

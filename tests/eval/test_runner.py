@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -112,7 +113,26 @@ def test_bad_inputs_are_one_line(tmp_path, capsys):
     assert main(["eval", "--benchmarks", "gsm8k"]) == 1
     assert "--output DIR is required" in capsys.readouterr().err
     assert main(["eval", "--benchmarks", "gsm8k", "--top-p", "1.5", "--output", str(tmp_path)]) == 1
-    assert capsys.readouterr().err.strip() == "hicra eval: error: --top-p must be in (0, 1]"
+    assert capsys.readouterr().err.strip() == "hicra eval: error: --top-p must be in (0, 1], got 1.5"
+
+
+def test_a_failed_start_leaves_no_settings_and_a_busy_folder_is_refused(tmp_path, capsys):
+    from hicra.eval.runner import lock_output
+
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["eval", "--model", str(tmp_path / "no-model"), "--benchmarks", "gsm8k", "--limit", "1",
+                 "--output", str(out)]) == 1
+    assert "cannot load tokenizer" in capsys.readouterr().err
+    assert list(out.iterdir()) == []  # no settings.json to refuse the next run with
+    run(_config(out), ScriptedBackend())  # the next run into that folder works
+    assert (out / "settings.json").is_file()
+    capsys.readouterr()
+    with lock_output(out):  # another evaluation holds the folder
+        assert main(["eval", "--benchmarks", "gsm8k", "--limit", "2", "--output", str(out)]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err == f"hicra eval: error: {out} is in use by another hicra eval (pid {os.getpid()})"
+    assert not (out / ".hicra-eval.lock").exists()
 
 
 def test_yaml_config_then_flags(tmp_path):
@@ -125,3 +145,12 @@ def test_yaml_config_then_flags(tmp_path):
     config = build_config(EvalConfig, args)
     assert (config.benchmarks, config.limit, config.temperature, config.output) == (["gsm8k", "amc23"], 5, 0.8, "x")
     assert samples_for(config, "gsm8k") == 4
+
+
+def test_samples_flag_takes_auto_or_a_number():
+    from hicra.cli import build_parser
+    from hicra.config import build_config
+
+    for flag, want in (("auto", "auto"), ("3", 3)):
+        args = build_parser().parse_args(["eval", "--samples", flag, "--output", "x"])
+        assert build_config(EvalConfig, args).samples == want

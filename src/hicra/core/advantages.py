@@ -58,13 +58,15 @@ def hicra_advantages(advantages: Tensor, planning_mask: Tensor, alpha: float = 0
     Args:
         advantages: [B] per-sequence or [B, T] per-token advantages Â.
         planning_mask: [B, T] bool/0-1, true where token t lies inside a Strategic Gram occurrence.
-        alpha: α ≥ 0, the amplification of planning-token credit (paper: 0.2). α = 0 gives GRPO exactly.
+        alpha: α ∈ [0, 1), the amplification of planning-token credit (paper: 0.2). α = 0 gives GRPO exactly;
+            α ≥ 1 would make (1 − α)Â of a negative Â non-negative, rewarding planning tokens of failed
+            completions, so it is refused.
 
     Returns:
         a new [B, T] tensor; the input is never modified, so re-applying to a buffered batch cannot compound.
     """
-    if alpha < 0:
-        raise ValueError(f"alpha must be >= 0, got {alpha}")
+    if not 0.0 <= alpha < 1.0:  # also refuses NaN
+        raise ValueError(f"alpha must be in [0, 1), got {alpha}")
     if planning_mask.dim() != 2:
         raise ValueError(f"planning_mask must be [B, T]; got {tuple(planning_mask.shape)}")
     if advantages.dim() == 1:
@@ -79,7 +81,7 @@ CREDIT_ASSIGNERS: dict[str, str] = {
     "grpo": "same advantage Â on every token (GRPO baseline)",
     "hicra": "Â + α|Â| on Strategic-Gram planning tokens (paper §3)",
     "hicra_entropy": "Â + α|Â| on entropy-gated tokens (verl variant; see masks.entropy_gated_mask)",
-    "entropy_reg": "GRPO advantages plus a token-entropy bonus in the loss (paper §4.4 baseline)",
+    "entropy_reg": "GRPO advantages plus a token-entropy bonus in the loss (baseline, paper §4.1/§4.3.2)",
 }
 
 

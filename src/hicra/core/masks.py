@@ -89,7 +89,8 @@ def long_correct_sequences(correct: Tensor, lengths: Tensor, group_ids: Tensor) 
 
 
 def entropy_bonus(entropies: Tensor, completion_mask: Tensor) -> Tensor:
-    """Mean token entropy over real tokens, the quantity an entropy-regularised loss maximises (§4.4 baseline).
+    """Mean token entropy over real tokens, the quantity an entropy-regularised loss maximises (the baseline of
+    §4.1/§4.3.2).
 
     The trainer subtracts ``coef * entropy_bonus`` from the policy loss. Returns a scalar.
     """

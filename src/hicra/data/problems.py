@@ -143,42 +143,60 @@ def problem_of(row: dict[str, Any], problem_field: str = "") -> str:
     raise ValueError(f"row has no problem text (looked for {', '.join(names)})")
 
 
-def _file_rows(path: Path) -> Iterable[dict[str, Any]]:
+def _file_rows(path: Path) -> Iterable[tuple[str, Any]]:
+    """``(position, row)`` of a data file; positions count from 1 as editors do ("line N" of JSONL, else "row N")."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        yield from pq.read_table(path).to_pylist()
+        try:
+            table = pq.read_table(path)
+        except Exception as e:  # pyarrow's errors do not name the file
+            raise ValueError(f"{path}: not a readable parquet file ({str(e).splitlines()[0] if str(e) else e})")
+        yield from ((f"row {i}", row) for i, row in enumerate(table.to_pylist(), 1))
         return
-    if suffix == ".json" and path.read_text(encoding="utf-8").lstrip().startswith("["):
-        yield from json.loads(path.read_text(encoding="utf-8"))
-        return
-    yield from (row for _, row in iter_jsonl(path))
+    if suffix == ".json":
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: not UTF-8 text") from None
+        if text.lstrip().startswith("["):
+            try:
+                rows = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}:{e.lineno}: invalid JSON ({e.msg})") from None
+            yield from ((f"row {i}", row) for i, row in enumerate(rows, 1))
+            return
+    yield from ((f"line {lineno}", row) for lineno, row in iter_jsonl(path))
 
 
-def _hub_rows(dataset_id: str, config: str | None, split: str) -> Iterable[dict[str, Any]]:
+def _hub_rows(dataset_id: str, config: str | None, split: str) -> Iterable[tuple[str, Any]]:
     from datasets import load_dataset
 
     try:
-        return load_dataset(dataset_id, config or None, split=split)  # type: ignore[return-value]
+        rows = load_dataset(dataset_id, config or None, split=split)
     except Exception as e:  # offline or unknown ids: one line that names the dataset
         raise RuntimeError(f"cannot load dataset {dataset_id!r} (split {split!r}) from the Hugging Face hub: "
                            f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
+    return ((f"row {i}", row) for i, row in enumerate(rows, 1))  # type: ignore[arg-type]
 
 
-def load_rows(rows: Iterable[dict[str, Any]], source: str, size: int, template: str, system_prompt: str = "",
+def load_rows(rows: Iterable[tuple[str, Any]], source: str, size: int, template: str, system_prompt: str = "",
               problem_field: str = "", answer_field: str = "") -> Problems:
-    """Problems from generic rows (the first ``size`` if ``size`` > 0)."""
+    """Problems from ``(position, row)`` pairs (the first ``size`` if ``size`` > 0); errors name source and position."""
     name = Path(source).parent.name if Path(source).stem in ("test", "train") else Path(source).stem
     out = []
-    for index, row in enumerate(rows):
+    for index, (position, row) in enumerate(rows):
         if 0 < size <= len(out):
             break
+        if not isinstance(row, dict):
+            raise ValueError(f"{source}: {position}: expected an object with problem/answer fields, got "
+                             f"{type(row).__name__}")
         row = dict(row)
         try:
             problem, answer = problem_of(row, problem_field), reference_of(row, answer_field)
         except ValueError as e:
-            raise ValueError(f"{source}: row {index}: {e}") from None
+            raise ValueError(f"{source}: {position}: {e}") from None
         pid = row.get("id", row.get("unique_id", index))
         out.append({"prompt": make_prompt(problem, template, system_prompt), "prompt_id": f"{name}/{pid}",
                     "answer": answer, "task": name, "gym_entry": ""})

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from hicra.config import add_arguments, build_config
+from hicra.config import add_arguments, build_config, option
 from hicra.eval.runner import EvalConfig
 
 
@@ -27,17 +29,27 @@ def register(subparsers) -> None:
     g = subparsers.add_parser(
         "grade", help="grade predictions against references (final \\boxed{} answer, math-verify)",
         description="Grade one prediction (--pred TEXT --gold TEXT) or a JSONL file of them (--pred FILE.jsonl, "
-                    "with the reference in the same records or in --gold FILE.jsonl, line by line). Prints the "
-                    "extracted answer and verdict, or the accuracy; --output writes one verdict per record.")
-    g.add_argument("--pred", required=True, help="prediction text, or a .jsonl file of predictions")
-    g.add_argument("--gold", default=None, help="reference answer, or a .jsonl file of references")
-    g.add_argument("--pred-field", default="completion", help="prediction field in JSONL records (default: completion)")
-    g.add_argument("--gold-field", default="answer", help="reference field in JSONL records (default: answer)")
-    g.add_argument("--no-extract", action="store_true", help="predictions are bare answers, not texts with \\boxed{}")
-    g.add_argument("--timeout", type=float, default=5.0, help="seconds per item; slower items are wrong (default: 5)")
-    g.add_argument("--workers", type=int, default=2, help="grading worker processes (default: 2)")
-    g.add_argument("--output", default=None, help="JSONL file with answer and correct per record")
+                    "with the reference in the same records or in --gold FILE.jsonl, line by line). A value that "
+                    "looks like a path (ends in .jsonl/.json/.txt, or names a file in an existing directory) is a "
+                    "file and must exist. Prints the extracted answer and verdict, or the accuracy; --output writes "
+                    "one verdict per record.")
+    add_arguments(g, GradeConfig)
     g.set_defaults(func=run_grade)
+
+
+@dataclass
+class GradeConfig:
+    """Options of ``hicra grade``."""
+
+    pred: str | None = option(None, "prediction text, or a .jsonl file of predictions (required)")
+    gold: str | None = option(None, "reference answer, or a .jsonl file of references")
+    pred_field: str = option("completion", "prediction field in JSONL records")
+    gold_field: str = option("answer", "reference field in JSONL records")
+    extract: bool = option(True, "take the final \\boxed{} answer of each prediction (--no-extract: predictions "
+                                 "are bare answers)")
+    timeout: float = option(5.0, "seconds per item; slower items are wrong", gt=0, le=3600)
+    workers: int = option(2, "grading worker processes", ge=1, le=64)
+    output: str | None = option(None, "JSONL file with answer and correct per record")
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -58,44 +70,67 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0 if doc else 1
 
 
-def _is_jsonl(value: str) -> bool:
-    return value.endswith(".jsonl") and Path(value).is_file()
+def _looks_like_path(value: str) -> bool:
+    """A value meant as a file: a data-file suffix, or a name inside an existing directory ("1/2" is an answer)."""
+    if value.endswith((".jsonl", ".json", ".txt")):
+        return True
+    head, sep, _ = value.rpartition(os.sep)
+    return bool(sep) and "\n" not in value and Path(head or os.sep).is_dir()
+
+
+def _records(option_name: str, value: str) -> list[tuple[int, dict]] | None:
+    """``(line, record)`` pairs of the JSONL file ``value``, or ``None`` when ``value`` is literal answer text."""
+    from hicra.records import iter_jsonl
+
+    if not _looks_like_path(value):
+        return None
+    if not Path(value).is_file():
+        raise FileNotFoundError(f"{value}: no such file (--{option_name})")
+    return list(iter_jsonl(value))
 
 
 def _field(rec: dict, name: str, path: str, lineno: int) -> str:
+    """The text of field ``name`` (a string or a number); anything else is an error naming file:line:field."""
+    value = rec.get(name)
     if name not in rec:
-        raise ValueError(f"{path}: record {lineno}: missing field {name!r} (choose it with --pred-field/--gold-field)")
-    return str(rec[name])
+        raise ValueError(f"{path}:{lineno}: missing field {name!r} (choose it with --pred-field/--gold-field)")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"{path}:{lineno}: field {name!r} is {json.dumps(value)}, not a string or number")
+    return str(value)
 
 
 def run_grade(args: argparse.Namespace) -> int:
     from hicra.eval.grading import extract_boxed, grade_many
-    from hicra.records import read_jsonl, write_jsonl
+    from hicra.records import check_writable, write_jsonl
 
-    if not _is_jsonl(args.pred):
-        if args.pred.endswith(".jsonl"):
-            raise ValueError(f"{args.pred}: no such file")
-        if args.gold is None:
-            raise ValueError("--gold is required with a prediction text")
-        answer = args.pred.strip() if args.no_extract else extract_boxed(args.pred)
-        ok = grade_many([(args.pred, args.gold)], timeout=args.timeout, workers=1, extract=not args.no_extract)[0]
-        print(json.dumps({"answer": answer, "reference": args.gold, "correct": ok}, ensure_ascii=False))
+    config = build_config(GradeConfig, args)
+    if config.pred is None:
+        raise ValueError("--pred is required (a prediction text or a .jsonl file)")
+    if config.output:
+        check_writable(Path(config.output))
+    preds = _records("pred", config.pred)
+    gold_records = _records("gold", config.gold) if config.gold is not None else None
+    extract = config.extract
+    if preds is None:
+        if config.gold is None or gold_records is not None:
+            raise ValueError("--gold TEXT is required with a prediction text")
+        answer = extract_boxed(config.pred) if extract else config.pred.strip()
+        ok = grade_many([(config.pred, config.gold)], timeout=config.timeout, workers=1, extract=extract)[0]
+        print(json.dumps({"answer": answer, "reference": config.gold, "correct": ok}, ensure_ascii=False))
         return 0
-    preds = list(read_jsonl(args.pred))
-    if args.gold is not None and _is_jsonl(args.gold):
-        golds = [_field(r, args.gold_field, args.gold, i) for i, r in enumerate(read_jsonl(args.gold), 1)]
+    texts = [_field(r, config.pred_field, config.pred, n) for n, r in preds]
+    if gold_records is not None:
+        golds = [_field(r, config.gold_field, str(config.gold), n) for n, r in gold_records]
         if len(golds) != len(preds):
-            raise ValueError(f"{args.pred} has {len(preds)} records but {args.gold} has {len(golds)}")
-    elif args.gold is not None:
-        golds = [args.gold] * len(preds)
+            raise ValueError(f"{config.pred} has {len(preds)} records but {config.gold} has {len(golds)}")
+    elif config.gold is not None:
+        golds = [config.gold] * len(preds)
     else:
-        golds = [_field(r, args.gold_field, args.pred, i) for i, r in enumerate(preds, 1)]
-    texts = [_field(r, args.pred_field, args.pred, i) for i, r in enumerate(preds, 1)]
-    verdicts = grade_many(list(zip(texts, golds)), timeout=args.timeout, workers=args.workers,
-                          extract=not args.no_extract)
-    if args.output:
-        write_jsonl(args.output, ({"answer": t.strip() if args.no_extract else extract_boxed(t), "reference": g,
-                                   "correct": ok} for t, g, ok in zip(texts, golds, verdicts)))
+        golds = [_field(r, config.gold_field, config.pred, n) for n, r in preds]
+    verdicts = grade_many(list(zip(texts, golds)), timeout=config.timeout, workers=config.workers, extract=extract)
+    if config.output:
+        write_jsonl(config.output, ({"answer": extract_boxed(t) if extract else t.strip(), "reference": g,
+                                     "correct": ok} for t, g, ok in zip(texts, golds, verdicts)))
     n = max(len(verdicts), 1)
     print(f"graded {len(verdicts)}: {sum(verdicts)} correct ({100 * sum(verdicts) / n:.1f}%)")
     return 0

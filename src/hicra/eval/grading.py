@@ -16,6 +16,7 @@ GSM8K-style ``#### X`` line (never "the last number in the text", which would cr
 
 from __future__ import annotations
 
+import math
 import re
 from fractions import Fraction
 from typing import Iterable
@@ -24,9 +25,11 @@ from hicra.eval.pool import default_workers, get_pool
 
 DEFAULT_TIMEOUT = 5.0
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*")
-_ANSWER_IS_RE = re.compile(r"(?:final answer|the answer)\s*(?:is|:)\s*:?\s*(.+?)\s*(?:\.\s*$|\.\s+|\n|$)",
-                           re.IGNORECASE)
-_HASHES_RE = re.compile(r"^\s*####\s*(.+?)\s*$", re.MULTILINE)
+# Fallback answers. Only the phrase is matched by a regex; the answer's end is found by one forward scan, so both
+# run in linear time (a lazy ``(.+?)\s*$`` capture retries the whitespace run at every extension: quadratic).
+_ANSWER_IS_RE = re.compile(r"(?:final answer|the answer)\s*(?:is|:)\s*:?\s*", re.IGNORECASE)
+_ANSWER_END_RE = re.compile(r"\n|\.(?=\s|$)")  # a line end, or a full stop before whitespace or the end
+_HASHES_RE = re.compile(r"^[ \t]*####[ \t]*", re.MULTILINE)
 _INT_RE = re.compile(r"[+-]?\d+")
 _DEC_RE = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
 _SCI_RE = re.compile(r"([+-]?(?:\d+\.\d*|\.\d+|\d+))[eE]([+-]?\d+)")
@@ -74,15 +77,33 @@ def extract_boxed(text: str, fallbacks: bool = True) -> str | None:
             if token:
                 found = token.group(0)
     if found is None and fallbacks:
-        for rx in (_ANSWER_IS_RE, _HASHES_RE):
-            matches = rx.findall(text)
-            if matches:
-                found = matches[-1]
-                break
+        found = _answer_sentence(text) or _hashes_line(text)
     if found is None:
         return None
     found = found.strip().strip("$").strip()
     return found or None
+
+
+def _answer_sentence(text: str) -> str | None:
+    """X of the last "the answer is X" / "final answer: X" (X ends at a line end or a full stop before a space)."""
+    last = None
+    for m in _ANSWER_IS_RE.finditer(text):
+        if m.end() < len(text):
+            last = m.end()
+    if last is None:
+        return None
+    end = _ANSWER_END_RE.search(text, last + 1)
+    return text[last:end.start() if end else len(text)].strip() or None
+
+
+def _hashes_line(text: str) -> str | None:
+    """The rest of the last non-empty GSM8K-style ``#### X`` line."""
+    for m in reversed(list(_HASHES_RE.finditer(text))):
+        end = text.find("\n", m.end())
+        rest = text[m.end():end if end >= 0 else len(text)].strip()
+        if rest:
+            return rest
+    return None
 
 
 _SPACES = re.compile(r"\s+|\\[,;:! ]|\\q?quad")
@@ -204,6 +225,8 @@ def grade_many(pairs: Iterable[tuple[str, str]], timeout: float = DEFAULT_TIMEOU
     With ``extract=False`` the predictions are already answers (no ``\\boxed{}`` search). Safe to call from any
     thread; items past ``timeout`` seconds (or that crash a worker) are graded ``False``.
     """
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"grading timeout must be a positive number of seconds, got {timeout}")
     pairs = list(pairs)
     verdicts: list[bool | None] = []
     slow: list[tuple[int, str, str]] = []

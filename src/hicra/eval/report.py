@@ -3,8 +3,9 @@
 Pass@1 (arXiv 2509.03646, Table 1, §4.1) is the mean over problems of each problem's fraction of correct samples
 (n samples at temperature 0.6; the paper uses n = 32 for AIME24/25 and 4 for AMC23), reported in percent. The
 ± is the standard error of that mean across problems (sample standard deviation of the per-problem accuracies
-/ √problems; 0 with a single problem). The "Avg." column is the unweighted mean of the benchmark columns, as in
-Table 1, with the standard error √(Σ se²)/k of a mean of independent estimates.
+/ √problems; 0 with a single problem). The "Avg." column is added by hicra (Table 1 has
+none): the unweighted mean of the benchmark columns, with the standard error √(Σ se²)/k of a mean of independent
+estimates.
 """
 
 from __future__ import annotations
@@ -147,6 +148,8 @@ def load_results(run_dir: str | Path) -> dict[str, Any]:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}: invalid JSON ({e.msg}, line {e.lineno})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), dict):
         raise ValueError(f"{path}: not a results file of hicra eval (no 'benchmarks' mapping)")
     return doc

@@ -18,17 +18,20 @@ Deviations from the paper: the maximum response length defaults to 4096 new toke
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Iterator, Literal
 
-from hicra.config import option
+from hicra.config import check_fields, option
 from hicra.eval.benchmarks import BENCHMARKS, PAPER_BENCHMARKS, Problem, get_benchmark, load_problems
 from hicra.eval.prompts import DEFAULT_INSTRUCTION
-from hicra.records import RecordError
+from hicra.records import RecordError, check_writable
 
 GENERATION_FIELDS = ("model", "temperature", "top_p", "max_tokens", "instruction", "chat_template", "system_prompt",
                      "source")
@@ -41,38 +44,40 @@ class EvalConfig:
     model: str = option("smollm2", "model: smollm2 (offline default), a Hugging Face id or a local checkpoint")
     benchmarks: list[str] = option(list(PAPER_BENCHMARKS),
                                    f"comma-separated benchmarks; valid: {', '.join(BENCHMARKS)}")
-    samples: int | str = option("auto", "samples per problem: auto (paper protocol, see --auto-samples) or a number N")
+    samples: int | str = option("auto", "samples per problem: auto (paper protocol, see --auto-samples) or a number N",
+                               ge=1)
     auto_samples: list[str] = option([f"{b.name}={b.paper_samples}" for b in BENCHMARKS.values()
                                       if b.paper_samples > 1],
                                      "NAME=N samples per problem under --samples auto; unlisted benchmarks use 1 "
                                      "(paper: 32 for AIME24/25, 4 for AMC23)")
-    temperature: float = option(0.6, "sampling temperature (paper: 0.6); 0 = greedy")
-    top_p: float = option(0.95, "nucleus sampling top-p (paper: 0.95)")
-    max_tokens: int = option(4096, "maximum new tokens per completion")
-    limit: int | None = option(None, "evaluate only the first N problems of each benchmark")
+    temperature: float = option(0.6, "sampling temperature (paper: 0.6); 0 = greedy", ge=0)
+    top_p: float = option(0.95, "nucleus sampling top-p (paper: 0.95)", gt=0, le=1)
+    max_tokens: int = option(4096, "maximum new tokens per completion", ge=1)
+    limit: int | None = option(None, "evaluate only the first N problems of each benchmark", ge=1)
     output: str | None = option(None, "output directory (generation cache, graded samples, results.*)")
     backend: Literal["transformers", "vllm"] = option("transformers", "generation backend: transformers or vllm")
-    batch_size: int = option(16, "prompts per generate() call (transformers backend)")
-    dtype: str = option("auto", "model dtype: auto, float32, bfloat16 or float16")
-    tensor_parallel_size: int = option(1, "GPUs per model (vllm backend)")
+    batch_size: int = option(16, "prompts per generate() call (transformers backend)", ge=1)
+    dtype: str = option("auto", "model dtype (auto = float32 on the transformers backend)",
+                        choices=("auto", "float32", "bfloat16", "float16"))
+    tensor_parallel_size: int = option(1, "GPUs per model (vllm backend)", ge=1)
     torch_threads: int = option(0, "torch CPU threads for the transformers backend (0 = torch's default); 1 is "
-                                   "much faster than oversubscribing a busy machine")
+                                   "much faster than oversubscribing a busy machine", ge=0)
     source: Literal["local", "hub"] = option("local", "benchmark data: local (shipped JSONL) or hub (datasets)")
     instruction: str = option(DEFAULT_INSTRUCTION, "instruction appended to every problem (§4.1)")
     chat_template: bool = option(True, "wrap prompts in the model's chat template")
     system_prompt: str | None = option(None, "optional system message")
-    seed: int = option(0, "sampling seed")
-    grade_timeout: float = option(5.0, "seconds allowed to grade one answer (slower answers count as wrong)")
-    grade_workers: int = option(2, "grading worker processes")
+    seed: int = option(0, "sampling seed", ge=0)
+    grade_timeout: float = option(5.0, "seconds allowed to grade one answer (slower answers count as wrong)", gt=0,
+                                  le=3600)
+    grade_workers: int = option(2, "grading worker processes", ge=1, le=64)
 
 
 def samples_for(config: EvalConfig, benchmark: str) -> int:
     """Samples per problem for ``benchmark`` under ``config.samples`` (auto → ``auto_samples`` or 1)."""
     if str(config.samples) != "auto":
-        try:
-            n = int(config.samples)
-        except ValueError:
-            raise ValueError(f"--samples must be 'auto' or a positive integer, got {config.samples!r}") from None
+        if isinstance(config.samples, bool) or not (isinstance(config.samples, int) or str(config.samples).isdigit()):
+            raise ValueError(f"--samples must be 'auto' or a positive integer, got {config.samples!r}")
+        n = int(config.samples)
         if n < 1:
             raise ValueError(f"--samples must be positive, got {n}")
         return n
@@ -87,14 +92,8 @@ def samples_for(config: EvalConfig, benchmark: str) -> int:
 
 def validate(config: EvalConfig) -> None:
     """One-line errors for settings no run could use."""
-    checks = [(config.limit is None or config.limit > 0, "--limit must be positive"),
-              (config.max_tokens > 0, "--max-tokens must be positive"),
-              (config.temperature >= 0, "--temperature must be >= 0"),
-              (0 < config.top_p <= 1, "--top-p must be in (0, 1]"),
-              (config.batch_size > 0, "--batch-size must be positive"),
-              (config.grade_timeout > 0, "--grade-timeout must be positive"),
-              (config.grade_workers > 0, "--grade-workers must be positive"),
-              (bool(config.output), "--output DIR is required"),
+    check_fields(config)  # finite numbers within each field's bounds (also for configs built in Python)
+    checks = [(bool(config.output), "--output DIR is required"),
               (bool(config.benchmarks), "no benchmark given (--benchmarks)")]
     for ok, message in checks:
         if not ok:
@@ -133,22 +132,65 @@ def read_cache(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
     return records
 
 
-def check_settings(out: Path, config: EvalConfig) -> None:
-    """Record generation settings in ``out/settings.json``, refusing to mix runs made with different ones."""
+def check_settings(out: Path, config: EvalConfig) -> dict[str, Any]:
+    """The generation settings of ``config``; raises if ``out/settings.json`` records different ones (read only:
+    :func:`write_settings` records them once generation has started)."""
     path = out / "settings.json"
     current = {k: getattr(config, k) for k in GENERATION_FIELDS}
     if path.is_file():
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise RecordError(f"{path}: invalid JSON ({e.msg})") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise RecordError(f"{path}: invalid JSON ({getattr(e, 'msg', e)})") from None
+        if not isinstance(saved, dict):
+            raise RecordError(f"{path}: expected a JSON object of generation settings")
         diff = [k for k in GENERATION_FIELDS if k in saved and saved[k] != current[k]]
         if diff:
             k = diff[0]
             raise ValueError(f"{out} holds generations made with {k}={saved[k]!r}, this run asks {k}={current[k]!r}; "
                              f"use another --output")
+    return current
+
+
+def write_settings(out: Path, current: dict[str, Any]) -> None:
+    path = out / "settings.json"
+    if not path.is_file():
+        path.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def lock_output(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out`` (file ``out/.hicra-eval.lock`` with our pid) while the run lasts, so two
+    evaluations never generate into one folder; a folder this run created and left empty is removed on failure."""
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+    path = out / ".hicra-eval.lock"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise RuntimeError(f"{out} is in use by another hicra eval (pid {holder})") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder removed the file between our open and our lock: lock the new one
+    ok = False
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+        ok = True
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)
+        if created and not ok and not any(out.iterdir()):
+            out.rmdir()
 
 
 def grade_records(problems: list[Problem], cache: dict[tuple[str, int], dict[str, Any]], samples: int,
@@ -178,13 +220,15 @@ Grader = Callable[[list[Problem], dict[tuple[str, int], dict[str, Any]], int], l
 
 
 def evaluate_problems(name: str, problems: list[Problem], samples: int, config: EvalConfig, backend: Any = None,
-                      grade: Grader | None = None, title: str | None = None) -> tuple[Any, Any, int, float]:
+                      grade: Grader | None = None, title: str | None = None,
+                      settings: dict[str, Any] | None = None) -> tuple[Any, Any, int, float]:
     """Generate (cached under ``config.output``), grade and score ``samples`` completions of each problem.
 
     ``problems`` may be any in-memory list (a benchmark, or held-out training problems); ``grade`` replaces the
     benchmark grader (:func:`grade_records`) with another scorer of the same signature; ``title`` names a set that is
-    not a registered benchmark. Returns (score, backend, new generations, seconds); the backend is created on first
-    need and returned for reuse.
+    not a registered benchmark; ``settings`` (from :func:`check_settings`) are written to ``settings.json`` once the
+    first completions exist, so a run that fails to start leaves no trace. Returns (score, backend, new generations,
+    seconds); the backend is created on first need and returned for reuse.
     """
     from tqdm import tqdm
 
@@ -211,6 +255,8 @@ def evaluate_problems(name: str, problems: list[Problem], samples: int, config: 
         with tqdm(total=len(requests), desc=f"{name}: generating", unit="sample", file=sys.stderr) as bar:
             for chunk in backend.generate(requests, sampling):
                 fresh = [c for c in chunk if c.key not in cache]
+                if settings is not None:
+                    write_settings(out, settings)  # generation works: from now on the folder holds its output
                 recs = [{"benchmark": name, "problem_id": c.key[0], "sample": c.key[1], "completion": c.text,
                          "n_tokens": c.n_tokens, "finished": c.finished} for c in fresh]
                 append_jsonl(cache_path, recs)
@@ -226,22 +272,35 @@ def evaluate_problems(name: str, problems: list[Problem], samples: int, config: 
 
 
 def run(config: EvalConfig, backend: Any = None) -> dict[str, Any]:
-    """Evaluate ``config.model``; ``backend`` (anything with ``generate``) overrides the configured one."""
-    from hicra.eval.report import write_results
+    """Evaluate ``config.model``; ``backend`` (anything with ``generate``) overrides the configured one.
 
+    Everything that can be checked is checked before the output folder is touched; ``settings.json`` is written
+    once the first completions are generated (a run that fails to start leaves no trace); the folder is locked.
+    """
     validate(config)
     out = Path(str(config.output))
     names = [get_benchmark(b).name for b in config.benchmarks]  # validates every name before any work
     plan = {name: samples_for(config, name) for name in names}
-    check_settings(out, config)
+    current = check_settings(out, config)
+    check_writable(out)
+    with lock_output(out):
+        return _run(config, backend, out, names, plan, current)
+
+
+def _run(config: EvalConfig, backend: Any, out: Path, names: list[str], plan: dict[str, int],
+         current: dict[str, Any]) -> dict[str, Any]:
+    from hicra.eval.report import write_results
+
     scores, timings = [], {}
     for name in names:
         problems = load_problems(name, config.source, config.limit)
-        s, backend, generated, seconds = evaluate_problems(name, problems, plan[name], config, backend)
+        s, backend, generated, seconds = evaluate_problems(name, problems, plan[name], config, backend,
+                                                           settings=current)
         scores.append(s)
         timings[name] = {"generated": generated, "seconds": round(seconds, 1)}
         print(f"{name}: Pass@1 {s.pass_at_1:.1f} ± {s.stderr:.1f} ({s.samples} × {s.problems}, "
               f"{generated} new generations in {seconds:.1f} s)", file=sys.stderr)
+    write_settings(out, current)
     settings = asdict(config)
     settings.pop("output", None)
     return write_results(out, config.model, settings, scores, {"timings": timings})

@@ -114,10 +114,10 @@ def evaluate_heldout(run_dir: Path, values: dict[str, Any], study: StudyConfig) 
 
     problems = heldout_problems(values, study)
     config = eval_config(run_dir, values, study, run_dir / "heldout")
-    check_settings(run_dir / "heldout", config)
+    settings = check_settings(run_dir / "heldout", config)
     score, _, generated, seconds = evaluate_problems(
         GRADED_NAME, to_eval_problems(problems), study.heldout_samples, config,
-        grade=reward_grader(problems, values), title="Held-out")
+        grade=reward_grader(problems, values), title="Held-out", settings=settings)
     graded = list(read_jsonl(run_dir / "heldout" / "graded" / f"{GRADED_NAME}.jsonl"))
     by_problem: dict[str, list[bool]] = {}
     for g in graded:

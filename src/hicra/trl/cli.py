@@ -61,14 +61,20 @@ def build_parser(show_all: bool = False) -> argparse.ArgumentParser:
     from hicra.trl.config import HICRA_FIELDS, OVERRIDDEN_FIELDS, HICRAConfig
     from hicra.trl.run import PRESETS
 
-    parser = argparse.ArgumentParser(prog="hicra train", description=DESCRIPTION, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    from hicra.cli import Parser
+
+    parser = Parser(prog="hicra train", description=DESCRIPTION, epilog=EPILOG,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     run = parser.add_argument_group("run")
     run.add_argument("--config", metavar="FILE.yaml", help="YAML file of field: value (keys = field names below)")
     run.add_argument("--preset", choices=sorted(PRESETS), default="default",
                      help="'smoke': a tiny budget (2 steps, 12-token completions, under a minute); 'default': none")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue RUN_DIR from its last checkpoint (its config.yaml "
                                                          "is the base; flags such as --max-steps still override)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace the run in a non-empty --output-dir: its logs, config and checkpoints are removed "
+                          "once model, tokenizer, data and lexicon have loaded (a non-empty directory is refused "
+                          "without --resume or --overwrite)")
     run.add_argument("--help-all", action="store_true", help="also list every inherited TRL/Trainer option")
     fields = {f.name: f for f in dataclasses.fields(HICRAConfig)}
     hints = typing.get_type_hints(HICRAConfig)
@@ -92,7 +98,7 @@ def build_parser(show_all: bool = False) -> argparse.ArgumentParser:
 
 def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
     """Parsed run options and the requested config values (preset < YAML < flags)."""
-    from hicra.config import load_yaml
+    from hicra.config import coerce_values, load_yaml
     from hicra.trl.config import HICRAConfig
     from hicra.trl.run import PRESETS, requested_fields
 
@@ -109,8 +115,11 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
         values["output_dir"] = str(run_dir)
     if args.config:
         values.update(load_yaml(args.config, HICRAConfig))
-    skip = {"config", "preset", "resume", "help_all"}
-    values.update({k: v for k, v in vars(args).items() if k not in skip})
+    skip = {"config", "preset", "resume", "overwrite", "help_all"}
+    if args.resume and Path(getattr(args, "output_dir", args.resume)).resolve() != Path(args.resume).resolve():
+        raise ValueError(f"--resume {args.resume} continues that run in its own directory; "
+                         f"--output-dir {args.output_dir} would start another (drop one of them)")
+    values.update(coerce_values(HICRAConfig, {k: v for k, v in vars(args).items() if k not in skip}, "flags"))
     if not values.get("output_dir"):
         values["output_dir"] = f"runs/{values.get('method', 'hicra')}-{time.strftime('%Y%m%d-%H%M%S')}"
     return args, requested_fields(values)
@@ -131,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
 
     options, values = parse(list(args.argv))
     config = HICRAConfig(**values)
-    summary = train(config, values, resume=bool(options.resume))
+    summary = train(config, values, resume=bool(options.resume), overwrite=options.overwrite)
     if config.process_index == 0:
         print_summary(summary)
         sys.stdout.flush()

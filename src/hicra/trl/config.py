@@ -10,10 +10,10 @@ Methods (``method``), all trained with the PPO clipped loss and clip-higher (``e
 - ``grpo``: the GRPO/DAPO baseline, one advantage Â per sequence.
 - ``hicra``: Â + α|Â| on planning tokens (Strategic-Gram occurrences of ``lexicon``), Â elsewhere (§3, α = 0.2).
 - ``hicra_entropy``: the same bonus on entropy-gated tokens (see :mod:`hicra.core.masks`).
-- ``entropy_reg``: GRPO plus a token-entropy bonus, L = L_clip − c·H̄ (§4.4 baseline). TRL 1.16's own loss already has
-  this term (``entropy_coef``: mean token entropy over the loss tokens, scaled for gradient accumulation, the same
-  quantity as :func:`hicra.core.entropy_bonus`), so the method only sets ``entropy_coef = entropy_reg_coef``; no loss
-  code is overridden.
+- ``entropy_reg``: GRPO plus a token-entropy bonus, L = L_clip − c·H̄ (the baseline of §4.1/§4.3.2). TRL 1.16's own
+  loss already has this term (``entropy_coef``: mean token entropy over the loss tokens, scaled for gradient
+  accumulation, the same quantity as :func:`hicra.core.entropy_bonus`), so the method only sets ``entropy_coef =
+  entropy_reg_coef``; no loss code is overridden.
 
 Deviations from the paper, each a named option: ``hicra_entropy`` (token selection by entropy, not SGs);
 ``format_reward`` and ``unboxed_reward`` (reward shaping for weak models, see :mod:`hicra.rewards`);
@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from trl import GRPOConfig
 
+from hicra.config import check_fields
 from hicra.core import CREDIT_ASSIGNERS, check_method
 from hicra.data.problems import DEFAULT_DATASET, DEFAULT_TEMPLATE
 from hicra.models import DEFAULT_MODEL
@@ -38,17 +39,18 @@ from hicra.models import DEFAULT_MODEL
 _PARENT = {f.name: f for f in dataclasses.fields(GRPOConfig)}
 
 
-def _opt(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
-    meta = {"help": help, **({"choices": choices} if choices else {})}
+def _opt(default: Any, help: str, choices: tuple[str, ...] | None = None, **bounds: float) -> Any:
+    """A hicra field (``bounds``: ``ge``/``gt``/``le``/``lt``, enforced by :mod:`hicra.config`)."""
+    meta = {"help": help, **({"choices": choices} if choices else {}), **bounds}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
 
 
-def _trl(name: str, default: Any, why: str = "") -> Any:
+def _trl(name: str, default: Any, why: str = "", **bounds: float) -> Any:
     """An inherited TRL field with a new default; its help stays TRL's own (plus why the default differs)."""
     text = _PARENT[name].metadata.get("help", "")
-    meta = {**_PARENT[name].metadata, "help": f"{text} [hicra default: {why}]" if why else text}
+    meta = {**_PARENT[name].metadata, "help": f"{text} [hicra default: {why}]" if why else text, **bounds}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
@@ -56,63 +58,81 @@ def _trl(name: str, default: Any, why: str = "") -> Any:
 
 @dataclass
 class HICRAConfig(GRPOConfig):
+    # ranges of inherited TRL fields (hicra's own fields declare theirs with ge/gt/le/lt); enforced by hicra.config
+    FIELD_BOUNDS: ClassVar[dict[str, dict[str, float]]] = {
+        "epsilon": {"ge": 0}, "beta": {"ge": 0}, "top_p": {"gt": 0, "le": 1},
+        "top_k": {"ge": 0}, "min_p": {"ge": 0, "le": 1}, "repetition_penalty": {"gt": 0},
+        "num_iterations": {"ge": 1}, "steps_per_generation": {"ge": 1}, "generation_batch_size": {"ge": 1},
+        "warmup_steps": {"ge": 0}, "weight_decay": {"ge": 0},
+        "max_grad_norm": {"ge": 0}, "adam_beta1": {"ge": 0, "lt": 1}, "adam_beta2": {"ge": 0, "lt": 1},
+        "adam_epsilon": {"ge": 0}, "num_train_epochs": {"gt": 0}, "entropy_coef": {"ge": 0},
+        "seed": {"ge": 0}, "data_seed": {"ge": 0},
+        "vllm_gpu_memory_utilization": {"gt": 0, "le": 1}, "vllm_tensor_parallel_size": {"ge": 1},
+    }
+
     # ------------------------------------------------------------------------------------- credit assignment (§3)
     method: str = _opt("hicra", "credit assignment: " + "; ".join(f"'{k}' = {v}" for k, v in CREDIT_ASSIGNERS.items()),
                        choices=tuple(CREDIT_ASSIGNERS))
-    hicra_alpha: float = _opt(0.2, "α ≥ 0 of HICRA: planning-token advantage Â + α|Â| (paper: 0.2; 0 = GRPO)")
+    hicra_alpha: float = _opt(0.2, "α ∈ [0, 1) of HICRA: planning-token advantage Â + α|Â| (paper: 0.2; 0 = GRPO; "
+                                    "α ≥ 1 would turn negative planning advantages positive)", ge=0, lt=1)
     lexicon: str = _opt("paper", "Strategic-Gram lexicon for planning tokens: 'paper' (Appendix A) or a lexicon file "
                                  "(JSON or text, see `hicra tag`/`hicra mine`)")
     entropy_top_q: float = _opt(0.3, "hicra_entropy: fraction of each eligible completion's tokens (highest entropy "
-                                     "first) that get the α|Â| bonus")
+                                     "first) that get the α|Â| bonus", gt=0, le=1)
     entropy_gate_long_correct: bool = _opt(True, "hicra_entropy: only correct completions longer than their group's "
                                                  "mean length are eligible (deviation, as the verl code)")
     entropy_reg_coef: float = _opt(1e-3, "entropy_reg: coefficient c of the entropy bonus L = L_clip − c·H̄ "
-                                         "(sets TRL's entropy_coef)")
+                                         "(sets TRL's entropy_coef)", ge=0)
     # ------------------------------------------------------------------------------------------ model and data
     model: str = _opt(DEFAULT_MODEL, "policy: 'smollm2' (SmolLM2-135M-Instruct, offline), a hub id or a local path")
     model_dtype: str = _opt("float32", "weights dtype", choices=("float32", "bfloat16", "float16"))
     dataset: str = _opt(DEFAULT_DATASET, "training problems: 'gym:TASK,TASK' (reasoning-gym, offline), a .jsonl/"
                                          ".parquet file with problem/answer fields, or a hub dataset id")
-    dataset_size: int = _opt(512, "number of problems (gym: generated; files/hub: first N rows, 0 = all)")
-    dataset_seed: int = _opt(0, "seed of generated reasoning-gym problems (task k uses seed + k)")
+    dataset_size: int = _opt(512, "number of problems (gym: generated; files/hub: first N rows, 0 = all)", ge=0)
+    dataset_seed: int = _opt(0, "seed of generated reasoning-gym problems (task k uses seed + k)", ge=0)
     dataset_split: str = _opt("train", "split of a hub dataset")
     dataset_config: str = _opt("", "configuration name of a hub dataset (e.g. 'main' for openai/gsm8k)")
     problem_field: str = _opt("", "column with the problem text ('' = the first of problem, question, Problem, prompt)")
     answer_field: str = _opt("", "column with the reference ('' = the first of answer, final_answer, Answer, solution)")
     gym_difficulty: int = _opt(0, "reasoning-gym curriculum level for every attribute of every task (0 = easiest; "
-                                  "-1 = the task's plain default config)")
-    gym_options: dict = _opt({"basic_arithmetic": {"operators": ["+", "-", "*"], "allow_negation": False,
+                                  "-1 = the task's plain default config)", ge=-1)
+    gym_options: dict[str, dict] = _opt({"basic_arithmetic": {"operators": ["+", "-", "*"], "allow_negation": False,
                                                    "allow_parentheses": False}},
                              "per-task reasoning-gym config overrides, {task: {field: value}} (YAML mapping or JSON)")
     prompt_template: str = _opt(DEFAULT_TEMPLATE, "user message; {problem} is replaced by the problem text")
     system_prompt: str = _opt("", "system message ('' = the chat template's default)")
     # -------------------------------------------------------------------------------------------------- reward
-    correct_reward: float = _opt(1.0, "reward for a correct final answer (the grader's score s ∈ [0, 1] times this)")
-    format_reward: float = _opt(0.1, "reward for a closed \\boxed{...} answer (shaping; paper: 0)")
+    correct_reward: float = _opt(1.0, "reward for a correct final answer (the grader's score s ∈ [0, 1] times this)",
+                                 ge=0)
+    format_reward: float = _opt(0.1, "reward for a closed \\boxed{...} answer (shaping; paper: 0)", ge=0)
     unboxed_reward: float = _opt(0.5, "partial credit when the graded answer is wrong/missing but the last number in "
-                                      "the completion equals the reference (shaping; paper: 0)")
-    grading_timeout: float = _opt(5.0, "seconds per answer for math-verify grading (slower answers are wrong)")
+                                      "the completion equals the reference (shaping; paper: 0)", ge=0)
+    grading_timeout: float = _opt(5.0, "seconds per answer for math-verify grading (slower answers are wrong)", gt=0,
+                                    le=3600)
     # ------------------------------------------------------------------------------------------------- logging
     log_token_stats: bool = _opt(True, "one extra no-grad forward per generation batch for the sampling policy's token "
                                        "log-probs and entropies (rollouts.jsonl, planning/execution metrics); "
                                        "always on for hicra_entropy")
     torch_threads: int = _opt(1, "torch CPU threads (0 = torch's default); 1 is fastest on a shared 2-core machine, "
-                                 "where more threads spin-wait on each other")
+                                 "where more threads spin-wait on each other", ge=0)
 
     # ------------------------------------------------------------------------- TRL fields with hicra defaults
-    learning_rate: float = _trl("learning_rate", 5e-6, "5e-6 so a 135M model moves within a CPU budget; paper: 1e-6")
-    epsilon_high: float = _trl("epsilon_high", 0.28, "clip-higher as in the paper (§4.1)")
-    num_generations: int = _trl("num_generations", 8, "8 samples per prompt")
-    per_device_train_batch_size: int = _trl("per_device_train_batch_size", 8, "8 completions per forward/backward")
+    learning_rate: float = _trl("learning_rate", 5e-6, "5e-6 so a 135M model moves within a CPU budget; paper: 1e-6",
+                                ge=0)
+    epsilon_high: float = _trl("epsilon_high", 0.28, "clip-higher as in the paper (§4.1)", ge=0)
+    num_generations: int = _trl("num_generations", 8, "8 samples per prompt", ge=2)
+    per_device_train_batch_size: int = _trl("per_device_train_batch_size", 8, "8 completions per forward/backward",
+                                           ge=1)
     gradient_accumulation_steps: int = _trl("gradient_accumulation_steps", 2, "2 micro-batches: one generation batch "
-                                            "of 2 prompts × 8 samples per optimizer step, half the activation memory")
-    max_completion_length: int = _trl("max_completion_length", 96, "96 tokens on CPU; paper: 8k")
-    temperature: float = _trl("temperature", 0.7, "0.7: SmolLM2 at 1.0 rarely finishes an answer")
-    max_steps: int = _trl("max_steps", 16, "16 optimizer steps (about 15 min on 2 shared CPU cores)")
+                                            "of 2 prompts × 8 samples per optimizer step, half the activation memory",
+                                            ge=1)
+    max_completion_length: int = _trl("max_completion_length", 96, "96 tokens on CPU; paper: 8k", ge=1)
+    temperature: float = _trl("temperature", 0.7, "0.7: SmolLM2 at 1.0 rarely finishes an answer", gt=0)
+    max_steps: int = _trl("max_steps", 16, "16 optimizer steps (about 15 min on 2 shared CPU cores)", ge=1)
     lr_scheduler_type: str = _trl("lr_scheduler_type", "constant", "constant learning rate")
-    logging_steps: float = _trl("logging_steps", 1, "a metrics row every optimizer step")
-    save_steps: float = _trl("save_steps", 4, "a resumable checkpoint every 4 steps")
-    save_total_limit: int = _trl("save_total_limit", 2, "keep the last 2 checkpoints")
+    logging_steps: float = _trl("logging_steps", 1, "a metrics row every optimizer step", gt=0)
+    save_steps: float = _trl("save_steps", 4, "a resumable checkpoint every 4 steps", gt=0)
+    save_total_limit: int = _trl("save_total_limit", 2, "keep the last 2 checkpoints", ge=1)
     report_to: str | list[str] | None = _trl("report_to", "tensorboard", "TensorBoard event files in the run directory")
     disable_dropout: bool = _trl("disable_dropout", True, "no dropout noise in the policy ratio")
     output_dir: str | None = _trl("output_dir", None, "runs/METHOD-TIMESTAMP when unset")
@@ -122,10 +142,7 @@ class HICRAConfig(GRPOConfig):
 
     def __post_init__(self) -> None:
         check_method(self.method)
-        if self.hicra_alpha < 0:
-            raise ValueError(f"hicra_alpha must be >= 0, got {self.hicra_alpha}")
-        if not 0.0 < self.entropy_top_q <= 1.0:
-            raise ValueError(f"entropy_top_q must be in (0, 1], got {self.entropy_top_q}")
+        check_fields(self)  # every float finite, every bounded field in range (also when built in Python)
         if self.model_dtype not in ("float32", "bfloat16", "float16"):
             raise ValueError(f"model_dtype must be float32, bfloat16 or float16, got {self.model_dtype!r}")
         if self.bf16 is None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,13 +27,14 @@ from typing import Any
 import yaml
 
 from hicra.models import last_checkpoint
-from hicra.records import read_jsonl, write_jsonl
+from hicra.records import check_writable, read_jsonl, write_jsonl
 
+RUN_FILES = ("config.yaml", "metrics.jsonl", "rollouts.jsonl", "metrics.jsonl.tmp", "rollouts.jsonl.tmp")
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
     "smoke": {"dataset_size": 8, "max_steps": 2, "num_generations": 2, "per_device_train_batch_size": 4,
               "gradient_accumulation_steps": 1,
-              "max_completion_length": 12, "save_steps": 2, "save_only_model": True, "optim": "adamw_torch",
+              "max_completion_length": 12, "save_steps": 2, "optim": "adamw_torch",
               "report_to": "none"},
 }
 
@@ -76,7 +79,10 @@ def truncate_logs(run_dir: Path, step: int) -> tuple[int, int]:
 
 def _read_complete(path: Path) -> list[dict[str, Any]]:
     """Rows of a JSONL file; a torn last line (the writer was killed mid-write) is dropped."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text; fix or move the file to resume") from None
     if text and not text.endswith("\n"):
         path.write_text(text[: text.rfind("\n") + 1], encoding="utf-8")
     return list(read_jsonl(path, ("step",)))
@@ -108,24 +114,29 @@ def build_trainer(config, callbacks=None, extra_rewards=(), trainer_cls=None):
     import torch
 
     from hicra.data import load_problems, to_hf_dataset
+    from hicra.lexicon import load_lexicon
     from hicra.models import load_model, load_tokenizer
     from hicra.rewards import AnswerReward
+    from hicra.tagging.tagger import PlanningTagger
     from hicra.trl.trainer import HICRATrainer
 
     if config.torch_threads > 0:
         torch.set_num_threads(config.torch_threads)
-    tokenizer = load_tokenizer(config.model)
-    model = load_model(config.model, config.model_dtype)
+    # cheapest first, so bad data or a bad lexicon fail before the model loads
     problems = load_problems(
         config.dataset, size=config.dataset_size, seed=config.dataset_seed,
         difficulty=None if config.gym_difficulty < 0 else config.gym_difficulty, gym_options=config.gym_options,
         template=config.prompt_template, system_prompt=config.system_prompt, split=config.dataset_split,
         config=config.dataset_config or None, problem_field=config.problem_field, answer_field=config.answer_field)
+    lexicon = load_lexicon(config.lexicon)
+    tokenizer = load_tokenizer(config.model)
+    model = load_model(config.model, config.model_dtype)
+    extra = {} if trainer_cls else {"tagger": PlanningTagger(lexicon, tokenizer)}
     reward = AnswerReward(problems.gym, config.correct_reward, config.format_reward, config.unboxed_reward,
                           config.grading_timeout)
     trainer = (trainer_cls or HICRATrainer)(model=model, reward_funcs=[reward, *extra_rewards], args=config,
                                             train_dataset=to_hf_dataset(problems), processing_class=tokenizer,
-                                            callbacks=callbacks)
+                                            callbacks=callbacks, **extra)
     if not config.disable_tqdm:
         default, compact = _progress_callback()
         trainer.remove_callback(default)
@@ -133,24 +144,75 @@ def build_trainer(config, callbacks=None, extra_rewards=(), trainer_cls=None):
     return trainer
 
 
-def train(config, requested: dict[str, Any], resume: bool = False) -> dict[str, Any]:
-    """Train ``config`` in ``config.output_dir`` (resuming from its last checkpoint if ``resume``); a summary."""
+def check_output_dir(run_dir: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse, before anything is loaded or written, a run directory that cannot be created or that holds files
+    (unless ``resume`` continues them or ``overwrite`` replaces them)."""
+    if resume and overwrite:
+        raise ValueError("--resume continues a run and --overwrite replaces it: give one of them")
+    check_writable(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise NotADirectoryError(f"{run_dir}: is a file, not a run directory")
+    if resume or not run_dir.is_dir():
+        return
+    entries = sorted(p.name for p in run_dir.iterdir())
+    if entries and not overwrite:
+        shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+        raise ValueError(f"{run_dir} is not empty (holds {shown}); continue that run with --resume {run_dir}, "
+                         "replace its run files with --overwrite, or choose another --output-dir")
+
+
+def remove_run_files(run_dir: Path) -> list[str]:
+    """Delete what a previous run wrote in ``run_dir`` (logs, config, checkpoints, final model, TensorBoard files);
+    other files stay. Returns the names removed."""
+    removed = []
+    for p in sorted(run_dir.iterdir()) if run_dir.is_dir() else []:
+        if p.name in RUN_FILES or (p.is_dir() and (p.name in ("final", "runs") or p.name.startswith("checkpoint-"))):
+            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+            removed.append(p.name)
+    return removed
+
+
+def warn_inexact_resume(checkpoint: Path) -> None:
+    """Say loudly when ``checkpoint`` lacks what an exact resume needs (``save_only_model`` checkpoints)."""
+    missing = [what for what, pattern in (("optimizer", "optimizer.*"), ("scheduler", "scheduler.*"),
+                                          ("RNG", "rng_state*.pth")) if not any(checkpoint.glob(pattern))]
+    if missing:
+        print(f"warning: {checkpoint} holds no {'/'.join(missing)} state (saved with save_only_model): the resumed "
+              "run starts a fresh optimizer and new random draws, so its numbers differ from an uninterrupted run",
+              file=sys.stderr)
+
+
+def train(config, requested: dict[str, Any], resume: bool = False, overwrite: bool = False) -> dict[str, Any]:
+    """Train ``config`` in ``config.output_dir`` (resuming from its last checkpoint if ``resume``); a summary.
+
+    Nothing is written before the inputs are validated: the output directory is checked, then model, tokenizer,
+    problems and lexicon are loaded (building the trainer); only then does ``overwrite`` remove the old run files
+    and does a resumed run drop the log records after its checkpoint.
+    """
     from accelerate import PartialState
 
+    from hicra.trl.guards import NonFiniteGuard
+
     run_dir = Path(config.output_dir)
-    checkpoint, step = last_checkpoint(run_dir) if resume else (None, 0)
-    if not resume and any(run_dir.glob("checkpoint-*")):
-        raise RuntimeError(f"{run_dir} already holds a run; continue it with --resume {run_dir} "
-                           "or pick a new output_dir")
     state = PartialState()
+    check_output_dir(run_dir, resume, overwrite)
+    state.wait_for_everyone()  # every process has looked before the main one writes
+    checkpoint, step = last_checkpoint(run_dir) if resume else (None, 0)
+    started = time.perf_counter()
+    trainer = build_trainer(config, callbacks=[NonFiniteGuard()])
     if state.is_main_process:  # one writer for the shared run directory
+        if checkpoint is not None:
+            warn_inexact_resume(checkpoint)
+        if overwrite:
+            removed = remove_run_files(run_dir)
+            if removed:
+                print(f"--overwrite: removed {', '.join(removed)} from {run_dir}", file=sys.stderr)
         run_dir.mkdir(parents=True, exist_ok=True)
-        truncate_logs(run_dir, step)  # a fresh run starts with empty logs; a resumed one drops what follows step
+        if resume:
+            truncate_logs(run_dir, step)  # drop what the interrupted run wrote after its checkpoint
         (run_dir / "config.yaml").write_text(yaml.safe_dump(config_document(config, requested), sort_keys=False),
                                              encoding="utf-8")
     state.wait_for_everyone()
-    started = time.perf_counter()
-    trainer = build_trainer(config)
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     if config.save_strategy != "no" and last_checkpoint(run_dir)[1] != trainer.state.global_step:
         trainer.save_model(str(run_dir / "final"))
@@ -172,8 +234,9 @@ def summarize(run_dir: Path, seconds: float, resumed_from: int | None = None) ->
     table = {}
     for key, label in SUMMARY_KEYS:
         values = [r[key] for r in rows if isinstance(r.get(key), (int, float))]
-        if values:
-            table[label] = {"first": values[0], "last": values[-1], "mean": sum(values) / len(values)}
+        if values:  # first/last = the value at the first/last step (None when that step has none)
+            at = [r.get(key) if isinstance(r.get(key), (int, float)) else None for r in (rows[0], rows[-1])]
+            table[label] = {"first": at[0], "last": at[1], "mean": sum(values) / len(values)}
     return {"run_dir": str(run_dir), "steps": rows[-1]["step"] if rows else 0, "wall_seconds": seconds,
             "resumed_from": resumed_from, "metrics": table}
 
@@ -190,7 +253,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     for column in ("metric", "first step", "last step", "mean"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for label, v in summary["metrics"].items():
-        table.add_row(label, f"{v['first']:.4g}", f"{v['last']:.4g}", f"{v['mean']:.4g}")
+        table.add_row(label, *("–" if v[k] is None else f"{v[k]:.4g}" for k in ("first", "last", "mean")))
     Console().print(table)
 
 
