@@ -18,6 +18,7 @@ from typing import Any, Iterator
 import numpy as np
 import yaml
 
+from hicra.importers import import_rollouts
 from hicra.records import ROLLOUT_REQUIRED, RecordError, iter_jsonl
 
 TOKEN_FIELDS = ("logprobs", "entropies")
@@ -41,9 +42,9 @@ class RunInfo:
         return self.rollouts.with_name(self.rollouts.stem + ".judgments.jsonl")
 
 
-def resolve_run(path: str | Path) -> RunInfo:
-    """A run directory (holding ``rollouts.jsonl``) or a rollout JSONL file."""
-    path = Path(path)
+def resolve_run(path: str | Path, field_map: str = "") -> RunInfo:
+    """A run directory (holding ``rollouts.jsonl``), a rollout JSONL file, or a foreign one (:mod:`hicra.importers`)."""
+    path = import_rollouts(path, field_map)
     if path.is_dir():
         rollouts = path / "rollouts.jsonl"
         if not rollouts.is_file():

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hicra.config import option
+from hicra.importers import FIELD_HELP
 
 
 @dataclass
@@ -30,6 +31,7 @@ class AnalysisConfig:
                                           "recompute the planning-token curves (0 = off; e.g. 0.3)")
     seeds: int = option(5, "number of random lexicon ablations (seeds 0..seeds-1) when --lexicon-ablation > 0")
     batch_size: int = option(512, "completions tagged per batch (memory vs. speed)")
+    field: str = option("", FIELD_HELP)
 
     def __post_init__(self) -> None:
         if self.bucket < 1:

@@ -26,7 +26,8 @@ from typing import Any, Sequence
 
 from hicra.analysis.inputs import RecordKeys, iter_rollouts
 from hicra.config import option
-from hicra.records import RecordError, append_jsonl
+from hicra.importers import FIELD_HELP, import_rollouts
+from hicra.records import RecordError, append_jsonl, rollouts_path
 
 
 @dataclass
@@ -40,6 +41,7 @@ class ScoreConfig:
     temperature: float = option(1.0, "logits are divided by this before log-softmax (match the sampling temperature)")
     dtype: str = option("float32", "model dtype: float32, bfloat16 or float16")
     head_chunk: int = option(1024, "positions per LM-head chunk (bounds the [positions, vocab] logits memory)")
+    field: str = option("", FIELD_HELP)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.max_length < 2 or self.head_chunk < 1:
@@ -116,6 +118,7 @@ class Scorer:
 def score_file(input_path: str | Path, output_path: str | Path, scorer: Scorer, progress: bool = True) -> tuple[int, int]:
     """Score every record of ``input_path`` not yet in ``output_path`` (appending); returns (scored, skipped)."""
     output_path = Path(output_path)
+    input_path = rollouts_path(import_rollouts(input_path, scorer.config.field))
     if Path(input_path).resolve() == output_path.resolve():
         raise ValueError("--output must differ from --input")
     done: dict[str, int] = {}

@@ -68,7 +68,7 @@ def sequence_rewards(batch) -> torch.Tensor:
     raise KeyError("the batch has none of token_level_rewards, token_level_scores, rm_scores")
 
 
-def _check_planning(tagger: PlanningTagger, ids: list[list[int]], planning: torch.Tensor) -> None:
+def check_planning(tagger: PlanningTagger, ids: list[list[int]], planning: torch.Tensor) -> None:
     """Raise :class:`PlanningMaskError` if the mask is all zero but the decoded text contains a Strategic Gram."""
     if bool(planning.any()) or not ids:
         return
@@ -105,7 +105,7 @@ def apply_hicra(batch, tagger: PlanningTagger, cfg: HICRAVerlConfig) -> tuple[An
         planning[i, : len(t.planning)] = torch.as_tensor(t.planning, device=mask.device)
     planning &= mask
     if cfg.require_planning:
-        _check_planning(tagger, ids, planning)
+        check_planning(tagger, ids, planning)
 
     groups = group_index(batch.non_tensor_batch["uid"]).to(mask.device)
     rewards = sequence_rewards(batch).to(mask.device)
@@ -119,7 +119,7 @@ def apply_hicra(batch, tagger: PlanningTagger, cfg: HICRAVerlConfig) -> tuple[An
 
 
 def credit_mask(cfg: HICRAVerlConfig, planning, mask, batch, correct, lengths, groups) -> torch.Tensor | None:
-    """[B, T] bool tokens that get α|Â| under ``cfg.method``, or ``None`` for grpo (Â everywhere)."""
+    """[B, T] bool tokens that get α|Â| under ``cfg.method``, or ``None`` for grpo/entropy_reg (Â everywhere)."""
     if cfg.method == "hicra":
         return planning & mask
     if cfg.method == "hicra_entropy":

@@ -12,17 +12,18 @@ from typing import Any, Literal, Mapping
 
 from hicra.config import ConfigError, option
 
-VERL_METHODS = ("hicra", "hicra_entropy", "grpo")
+VERL_METHODS = ("hicra", "hicra_entropy", "grpo", "entropy_reg")
 
 
 @dataclass
 class HICRAVerlConfig:
     """Credit assignment applied after verl's GRPO advantage; each field is ``algorithm.hicra.<name>``."""
 
-    method: Literal["hicra", "hicra_entropy", "grpo"] = option(
+    method: Literal["hicra", "hicra_entropy", "grpo", "entropy_reg"] = option(
         "hicra", "hicra = Â + α|Â| on Strategic-Gram planning tokens (§3); hicra_entropy = the bonus on the top-q "
                  "entropy tokens instead (deviation, see hicra.core.masks); grpo = verl's GRPO advantage unchanged "
-                 "(records and metrics still written)")
+                 "(records and metrics still written); entropy_reg = grpo with verl's own entropy bonus "
+                 "(§4.4 baseline; needs actor_rollout_ref.actor.entropy_coeff > 0)")
     alpha: float = option(0.2, "α ≥ 0, amplification of planning-token credit (paper: 0.2); 0 = GRPO", ge=0)
     lexicon: str = option("paper", "Strategic-Gram lexicon: built-in name (paper) or a lexicon file (§2.1)")
     entropy_top_q: float = option(0.3, "hicra_entropy: fraction of each eligible response's tokens (highest "

@@ -41,6 +41,10 @@ def check_request(config) -> HICRAVerlConfig | None:
     if mode != TRAINER_MODE:
         raise ConfigError(f"algorithm.hicra is set but trainer.v1.trainer_mode={mode}: verl would train plain GRPO; "
                           f"set trainer.v1.trainer_mode={TRAINER_MODE}")
+    coeff = config.actor_rollout_ref.actor.get("entropy_coeff", 0.0)
+    if cfg.method == "entropy_reg" and not coeff > 0:
+        raise ConfigError(f"algorithm.hicra.method=entropy_reg needs actor_rollout_ref.actor.entropy_coeff > 0 (verl's "
+                          f"entropy bonus), got {coeff}")
     if config.algorithm.adv_estimator != "grpo":
         raise ConfigError(f"HICRA builds on GRPO advantages: set algorithm.adv_estimator=grpo "
                           f"(got {config.algorithm.adv_estimator!r})")
