@@ -1,7 +1,9 @@
 """``HICRATrainer``: verl 0.9.1's synchronous v1 PPO trainer with HICRA credit assignment (arXiv 2509.03646, §3).
 
 Registered as ``trainer.v1.trainer_mode=hicra`` through verl's ``register_trainer``; verl imports this module in every
-process through the ``verl.plugins`` entry point of the ``hicra`` distribution (``pip install 'hicra[verl]'``).
+process through the ``verl.plugins`` entry point of the ``hicra`` distribution (``pip install 'hicra[verl]'``). The
+mode name only selects the class: the constructor sets it back to ``sync`` before verl's, because verl branches on
+that name (replay buffer, refill, checkpoint resume), so everything but the advantage is verl's synchronous trainer.
 
 The only override that changes training is :meth:`HICRATrainer._compute_advantage`: verl computes its advantage
 (GRPO) and writes it to the TransferQueue; then the exact response ids, the response mask and that advantage are
@@ -23,7 +25,7 @@ from typing import Any
 import numpy as np
 import transfer_queue as tq
 import yaml
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict
 from tensordict import TensorDict
 from verl import DataProto
 from verl.trainer.ppo.v1 import PPOTrainerSync, register_trainer
@@ -56,8 +58,10 @@ class HICRATrainer(PPOTrainerSync):
     """``PPOTrainerSync`` whose advantages follow ``algorithm.hicra`` (see module docstring)."""
 
     def __init__(self, config):
-        super().__init__(config)
         self.hicra = hicra_config(config)
+        with open_dict(config):
+            config.trainer.v1.trainer_mode = "sync"  # verl's code paths for the synchronous trainer
+        super().__init__(config)
         if config.algorithm.adv_estimator != "grpo":
             raise ValueError(f"trainer.v1.trainer_mode=hicra needs algorithm.adv_estimator=grpo, got "
                              f"{config.algorithm.adv_estimator!r}")
@@ -80,17 +84,16 @@ class HICRATrainer(PPOTrainerSync):
 
     def _fetch(self, batch) -> tuple[DataProto, Any, list[str]]:
         """The step's responses and verl's advantages as a padded ``DataProto`` (+ nested mask, prompt texts)."""
-        data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=_REQUIRED)
-        for name in _OPTIONAL:
-            try:
-                extra = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=[name])
-            except (KeyError, ValueError):
-                continue  # not produced by this run's configuration
-            data[name] = extra[name]
+        # fields this run's configuration does not produce (e.g. entropy in bypass mode) are left out by the queue
+        data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=_REQUIRED + _OPTIONAL)
+        missing = [f for f in _REQUIRED if f not in data.keys()]
+        if missing:
+            raise RuntimeError(f"HICRA: verl's TransferQueue has no field(s) {', '.join(missing)} for this step")
         nested_mask = data["response_mask"]
         prompts = [self.tokenizer.decode(p.tolist()) for p in data.pop("prompts").unbind()]
-        non_tensor = {k: np.array(data.pop(k).tolist(), dtype=object) for k in _NON_TENSOR if k in data.keys()}
-        proto = DataProto(batch=data.to_padded_tensor(), non_tensor_batch=non_tensor)
+        padded = data.to_padded_tensor()
+        non_tensor = {k: np.array(padded.pop(k).tolist(), dtype=object) for k in _NON_TENSOR if k in padded.keys()}
+        proto = DataProto(batch=padded, non_tensor_batch=non_tensor)
         proto.batch["token_level_scores"] = proto.batch["rm_scores"]
         return proto, nested_mask, prompts
 
