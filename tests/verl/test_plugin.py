@@ -82,3 +82,13 @@ def test_launch_scripts_compose_against_verl_config(method):
     assert actor.entropy_coeff == (0.001 if method == "entropy_reg" else 0)
     assert config.data.train_files == "/data/dapo-math-17k/data/dapo-math-17k.parquet"
     assert config.trainer.rollout_data_dir == "/runs/x/rollout_dump"
+
+
+def test_launcher_refuses_before_starting_ray(tmp_path):
+    """`python -m hicra.verl.main` with HICRA asked for but verl's sync trainer selected: a clear error, exit 1."""
+    args = [sys.executable, "-m", "hicra.verl.main", "algorithm.adv_estimator=grpo", "+algorithm.hicra.method=hicra",
+            f"hydra.run.dir={tmp_path}"]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.returncode == 1
+    assert "trainer.v1.trainer_mode=sync: verl would train plain GRPO" in out.stderr
+    assert "ray init" not in out.stdout  # refused before Ray starts

@@ -74,3 +74,23 @@ def test_advantage_step_through_the_queue(queue, tmp_path):
     assert [r["completion_ids"] for r in records] == ids and records[0]["answer"] == "42"
     assert np.isclose([r["reward"] for r in records], REWARDS).all()
     assert (tmp_path / "metrics.jsonl").is_file() and "method: hicra" in (tmp_path / "config.yaml").read_text()
+
+
+def test_task_runner_actor_has_the_plugin(queue):
+    """The launcher's Ray task runner (verl's TaskRunnerV1 + explicit import) sees trainer_mode=hicra in its process."""
+    import os
+
+    import ray
+
+    from hicra.verl.main import task_runner_class
+
+    runner = task_runner_class().remote()
+
+    def probe(actor):
+        from verl.trainer.ppo.v1 import get_trainer_cls
+
+        return os.getpid(), get_trainer_cls("hicra").__module__, [c.__name__ for c in type(actor).__mro__]
+
+    pid, module, bases = ray.get(runner.__ray_call__.remote(probe))
+    assert pid != os.getpid() and module == "hicra.verl.trainer" and "TaskRunnerV1" in bases
+    ray.kill(runner)
