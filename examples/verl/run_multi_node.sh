@@ -13,6 +13,7 @@ case "$ROLE" in
     worker) exec ray start --address="${HEAD_IP:?set HEAD_IP}:$RAY_PORT" ;;
     submit)
         source "$(dirname "$0")/common.sh"
-        exec ray job submit --address="http://127.0.0.1:$DASHBOARD_PORT" -- python3 -m hicra.verl.main "${HICRA_ARGS[@]}" "$@" ;;
+        exec ray job submit --address="http://127.0.0.1:$DASHBOARD_PORT" \
+            -- python3 -m hicra.verl.main "${HICRA_ARGS[@]}" "$@" ;;
     *) echo "unknown role $ROLE (head|worker|submit)" >&2; exit 2 ;;
 esac

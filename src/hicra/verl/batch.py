@@ -61,7 +61,7 @@ def group_index(uids: Sequence[Any]) -> torch.Tensor:
 
 
 def sequence_rewards(batch) -> torch.Tensor:
-    """[B] total reward: ``token_level_rewards`` (after any KL penalty) else ``token_level_scores`` else ``rm_scores``."""
+    """[B] total reward: ``token_level_rewards`` (after a KL penalty), else ``token_level_scores``/``rm_scores``."""
     for key in ("token_level_rewards", "token_level_scores", "rm_scores"):
         if key in batch.batch.keys():
             return batch.batch[key].float().sum(dim=-1)

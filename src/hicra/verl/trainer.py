@@ -7,8 +7,8 @@ that name (replay buffer, refill, checkpoint resume), so everything but the adva
 
 The only override that changes training is :meth:`HICRATrainer._compute_advantage`: verl computes its advantage
 (GRPO) and writes it to the TransferQueue; then the exact response ids, the response mask and that advantage are
-read back, :func:`hicra.verl.batch.apply_hicra` turns Â into Â + α|Â| on the credited tokens, and the result replaces
-``advantages`` in the queue before the actor update reads it. The PPO loss, clipping (``clip_ratio_high``) and
+read back, :func:`hicra.verl.batch.apply_hicra` turns Â into Â + α|Â| on the credited tokens, and the result
+replaces ``advantages`` in the queue before the actor update reads it. The PPO loss, clipping (``clip_ratio_high``) and
 loss aggregation are verl's, unchanged. Per step it also appends ``rollouts.jsonl`` (schema of
 :mod:`hicra.records`) and a ``metrics.jsonl`` row of ``hicra/*`` metrics to ``algorithm.hicra.run_dir``
 (default ``trainer.default_local_dir``), and logs the metrics through verl's logger.
