@@ -65,6 +65,8 @@ def test_check_request_refuses_configs_that_would_train_plain_grpo():
         "entropy_coeff > 0": HICRA[:2] + ["+algorithm.hicra.method=entropy_reg"],
         "unknown key": HICRA + ["+algorithm.hicra.alpah=0.2"],
         "unknown method": HICRA[:2] + ["+algorithm.hicra.method=hircra"],
+        "bypass_mode=true skips": HICRA[:2] + ["+algorithm.hicra.method=hicra_entropy",
+                                               "algorithm.rollout_correction.bypass_mode=true"],
     }
     for message, overrides in refused.items():
         with pytest.raises(ConfigError, match=message):

@@ -45,6 +45,10 @@ def check_request(config) -> HICRAVerlConfig | None:
     if cfg.method == "entropy_reg" and not coeff > 0:
         raise ConfigError(f"algorithm.hicra.method=entropy_reg needs actor_rollout_ref.actor.entropy_coeff > 0 (verl's "
                           f"entropy bonus), got {coeff}")
+    bypass = (config.algorithm.get("rollout_correction") or {}).get("bypass_mode", False)
+    if cfg.method == "hicra_entropy" and bypass:
+        raise ConfigError("algorithm.hicra.method=hicra_entropy needs verl's recomputed token entropy, which "
+                          "algorithm.rollout_correction.bypass_mode=true skips")
     if config.algorithm.adv_estimator != "grpo":
         raise ConfigError(f"HICRA builds on GRPO advantages: set algorithm.adv_estimator=grpo "
                           f"(got {config.algorithm.adv_estimator!r})")
