@@ -16,7 +16,8 @@
 
 The converted records are written once, atomically, to ``$HICRA_HOME/imports/<digest>/<name>/rollouts.jsonl``
 (the digest covers the source files' paths, sizes, mtimes and the mapping), so a changed source is converted again
-and the source directory is never written to. Errors name the source file, line and field.
+and the source directory is never written to; ``hicra judge``'s default cache for such an input lives there too.
+Errors name the source file, line and field.
 """
 
 from __future__ import annotations
