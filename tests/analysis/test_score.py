@@ -69,3 +69,17 @@ def test_score_cli_resumes_and_feeds_analyze(tiny_model_dir, tmp_path, capsys):
     assert score_file(src, dst, scorer, progress=False) == (0, len(recs))  # nothing left to do
     rows = analyze_run(dst, AnalysisConfig(tokenizer="smollm2")).rows
     assert len(rows) == 2 and all(r["ppl_execution"] > 1 and r["entropy_execution"] > 0 for r in rows)
+
+
+def test_score_reads_a_verl_dump(tiny_model_dir, tmp_path, monkeypatch):
+    """`hicra score --input` takes verl's rollout-dump directory (hicra.importers); analyze then has token metrics."""
+    from pathlib import Path
+
+    monkeypatch.setenv("HICRA_HOME", str(tmp_path / "home"))
+    dump = Path(__file__).resolve().parents[1] / "data" / "verl_dump"
+    dst = tmp_path / "scored.jsonl"
+    assert main(["score", "--model", str(tiny_model_dir), "--input", str(dump), "--output", str(dst)]) == 0
+    lines = [json.loads(x) for x in dst.read_text().splitlines()]
+    assert len(lines) == 16 and all(len(r["entropies"]) == len(r["completion_ids"]) > 0 for r in lines)
+    rows = analyze_run(dst, AnalysisConfig(tokenizer="smollm2")).rows
+    assert [r["step"] for r in rows] == [0, 1] and all(r["entropy_execution"] > 0 for r in rows)

@@ -85,7 +85,7 @@ def run_score(args: argparse.Namespace) -> int:
     from hicra.models import load_model, load_tokenizer
 
     cfg = build_config(ScoreConfig, args)
-    todo, skipped = pending(args.input, args.output)  # bad input fails before the model loads
+    todo, skipped = pending(args.input, args.output, cfg.field)  # bad input fails before the model loads
     if todo:
         scorer = Scorer(load_model(cfg.model, cfg.dtype), load_tokenizer(cfg.tokenizer or cfg.model), cfg)
         score_records(todo, args.output, scorer, progress=sys.stderr.isatty())

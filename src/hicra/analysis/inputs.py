@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from hicra.importers import import_rollouts
 from hicra.records import RecordError
 
 
@@ -37,9 +38,9 @@ class RunInfo:
         return self.rollouts.with_name(self.rollouts.stem + ".judgments.jsonl")
 
 
-def resolve_run(path: str | Path) -> RunInfo:
-    """A run directory (holding ``rollouts.jsonl``) or a rollout JSONL file."""
-    path = Path(path)
+def resolve_run(path: str | Path, field_map: str = "") -> RunInfo:
+    """A run directory (holding ``rollouts.jsonl``), a rollout JSONL file, or a foreign one (:mod:`hicra.importers`)."""
+    path = import_rollouts(path, field_map)
     if path.is_dir():
         rollouts = path / "rollouts.jsonl"
         if not rollouts.is_file():

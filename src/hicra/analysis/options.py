@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 from hicra.config import option
+from hicra.importers import FIELD_HELP
 
 
 @dataclass
@@ -32,6 +33,7 @@ class AnalysisConfig:
                                           "recompute the planning-token curves (0 = off; e.g. 0.3)", ge=0, lt=1)
     seeds: int = option(5, "number of random lexicon ablations (seeds 0..seeds-1) when --lexicon-ablation > 0", ge=1)
     batch_size: int = option(512, "completions tagged per batch (memory vs. speed)", ge=1)
+    field: str = option("", FIELD_HELP)
 
     def __post_init__(self) -> None:  # comparisons are written so that NaN fails them too
         if not math.isfinite(self.correct_threshold):

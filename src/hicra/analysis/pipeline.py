@@ -83,7 +83,7 @@ def ablation_band(ablation: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def analyze_run(path: str | Path | RunInfo, config: AnalysisConfig, progress: bool = False) -> RunAnalysis:
     """Stream a run's rollouts through :class:`DynamicsAnalyzer` and collect its results."""
-    info = path if isinstance(path, RunInfo) else resolve_run(path)
+    info = path if isinstance(path, RunInfo) else resolve_run(path, config.field)
     tagger = load_tagger(config.lexicon, tokenizer_for(info, config))
     analyzer = DynamicsAnalyzer(config, tagger)
     from tqdm import tqdm

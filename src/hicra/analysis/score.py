@@ -29,7 +29,8 @@ from typing import Any, Sequence
 
 from hicra.analysis.inputs import RecordKeys
 from hicra.config import option
-from hicra.records import RecordError, append_jsonl, iter_rollouts, trim_torn_tail
+from hicra.importers import FIELD_HELP, import_rollouts
+from hicra.records import RecordError, append_jsonl, iter_rollouts, rollouts_path, trim_torn_tail
 
 
 @dataclass
@@ -47,6 +48,7 @@ class ScoreConfig:
                         choices=("float32", "bfloat16", "float16"))
     head_chunk: int = option(1024, "positions per LM-head chunk (bounds the [positions, vocab] logits memory)",
                             ge=1)
+    field: str = option("", FIELD_HELP)
 
     def __post_init__(self) -> None:
         for name, low in (("batch_size", 1), ("max_length", 2), ("head_chunk", 1)):
@@ -121,13 +123,15 @@ class Scorer:
         return out
 
 
-def pending(input_path: str | Path, output_path: str | Path) -> tuple[list[dict[str, Any]], int]:
+def pending(input_path: str | Path, output_path: str | Path,
+            field_map: str = "") -> tuple[list[dict[str, Any]], int]:
     """The records of ``input_path`` not yet in ``output_path`` (validated; shortest first) and how many are there.
 
     The input is read first, so a bad input stops the run before the output is touched; then a torn last line of
     the output is cut off (see the module docstring).
     """
-    input_path, output_path = Path(input_path), Path(output_path)
+    input_path = rollouts_path(import_rollouts(input_path, field_map))  # foreign rollouts: hicra.importers
+    output_path = Path(output_path)
     if input_path.resolve() == output_path.resolve():
         raise ValueError("--output must differ from --input")
     if output_path.is_dir():
@@ -159,6 +163,6 @@ def score_records(todo: Sequence[dict[str, Any]], output_path: str | Path, score
 def score_file(input_path: str | Path, output_path: str | Path, scorer: Scorer,
                progress: bool = True) -> tuple[int, int]:
     """Score every record of ``input_path`` not yet in ``output_path`` (appending); returns (scored, skipped)."""
-    todo, skipped = pending(input_path, output_path)
+    todo, skipped = pending(input_path, output_path, scorer.config.field)
     score_records(todo, output_path, scorer, progress)
     return len(todo), skipped

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hicra.config import option
+from hicra.importers import FIELD_HELP
 
 
 class MiningError(ValueError):
@@ -25,6 +26,7 @@ class MineConfig:
                                "corpus without reward/correct fields counts as all-successful")
     text_field: str = option("auto", "input: field holding the solution text; auto = the first of completion, "
                                      "solution, text present in the first record")
+    field: str = option("", "input: " + FIELD_HELP)
     output: str = option("", "output: the mined lexicon (versioned hicra-lexicon JSON); a sidecar "
                              "NAME.mining.json records the config and the stage counts")
     name: str = option("mined", "output: lexicon name stored in the JSON")

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 from tqdm import tqdm
 
 from hicra.mining.config import MineConfig, MiningError
+from hicra.importers import import_rollouts
 from hicra.records import iter_rollouts, rollouts_path
 
 TEXT_FIELDS = ("completion", "solution", "text")
@@ -39,9 +40,9 @@ class Corpus:
     counts: dict[str, int]
 
 
-def resolve_input(path: str | Path) -> Path:
-    """``RUN_DIR`` → ``RUN_DIR/rollouts.jsonl``; a file stays as it is."""
-    path = rollouts_path(path)
+def resolve_input(path: str | Path, field_map: str = "") -> Path:
+    """``RUN_DIR`` → ``RUN_DIR/rollouts.jsonl``; a file stays as it is; foreign rollouts via :mod:`hicra.importers`."""
+    path = rollouts_path(import_rollouts(path, field_map))
     if not path.is_file():
         raise CorpusError(f"{path}: no such file")
     return path
@@ -90,7 +91,7 @@ def load_corpus(cfg: MineConfig) -> Corpus:
     """Read, filter (success), de-duplicate and sample the solutions named by ``cfg.rollouts``."""
     if not cfg.rollouts:
         raise CorpusError("--rollouts is required (a run directory or a JSONL file)")
-    path = resolve_input(cfg.rollouts)
+    path = resolve_input(cfg.rollouts, cfg.field)
     field = None if cfg.text_field == "auto" else cfg.text_field
     n_records = 0
     kept: list[tuple[Any, str]] = []

@@ -1,0 +1,57 @@
+"""``algorithm.hicra`` of a verl run: the HICRA options, one dataclass field each (arXiv 2509.03646, §3).
+
+Set them as Hydra overrides of verl's ``ppo_trainer`` config, e.g. ``+algorithm.hicra.method=hicra
++algorithm.hicra.alpha=0.2`` (``+`` because verl's schema has no ``hicra`` key). No verl import here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping
+
+from hicra.config import ConfigError, option
+
+VERL_METHODS = ("hicra", "hicra_entropy", "grpo", "entropy_reg")
+
+
+@dataclass
+class HICRAVerlConfig:
+    """Credit assignment applied after verl's GRPO advantage; each field is ``algorithm.hicra.<name>``."""
+
+    method: Literal["hicra", "hicra_entropy", "grpo", "entropy_reg"] = option(
+        "hicra", "hicra = Â + α|Â| on Strategic-Gram planning tokens (§3); hicra_entropy = the bonus on the top-q "
+                 "entropy tokens instead (deviation, see hicra.core.masks); grpo = verl's GRPO advantage unchanged "
+                 "(records and metrics still written); entropy_reg = grpo with verl's own entropy bonus "
+                 "(§4.4 baseline; needs actor_rollout_ref.actor.entropy_coeff > 0)")
+    alpha: float = option(0.2, "α ≥ 0, amplification of planning-token credit (paper: 0.2); 0 = GRPO", ge=0)
+    lexicon: str = option("paper", "Strategic-Gram lexicon: built-in name (paper) or a lexicon file (§2.1)")
+    entropy_top_q: float = option(0.3, "hicra_entropy: fraction of each eligible response's tokens (highest "
+                                       "entropy first) that get the bonus", gt=0, le=1)
+    entropy_gate_long_correct: bool = option(True, "hicra_entropy: only correct responses longer than their "
+                                                   "group's mean length are eligible")
+    correct_threshold: float = option(0.5, "a response counts as correct when its total reward >= this (verl's "
+                                           "math rewards: 1 correct, 0 or -1 wrong)")
+    run_dir: str = option("", "where rollouts.jsonl and config.yaml are written; empty = trainer.default_local_dir")
+    require_planning: bool = option(True, "fail when a step's planning mask is all zero although the decoded "
+                                          "responses contain a Strategic Gram (tagging broken: never train plain "
+                                          "GRPO silently)")
+
+    def __post_init__(self) -> None:
+        if self.method not in VERL_METHODS:
+            raise ConfigError(f"algorithm.hicra.method: unknown method {self.method!r}; valid: "
+                              f"{', '.join(VERL_METHODS)}")
+        if not self.alpha >= 0:
+            raise ConfigError(f"algorithm.hicra.alpha must be >= 0, got {self.alpha}")
+        if not 0.0 < self.entropy_top_q <= 1.0:
+            raise ConfigError(f"algorithm.hicra.entropy_top_q must be in (0, 1], got {self.entropy_top_q}")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None) -> "HICRAVerlConfig":
+        """Build from the ``algorithm.hicra`` node (a dict or OmegaConf mapping); unknown keys are refused."""
+        values = dict(values or {})
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise ConfigError(f"algorithm.hicra.{unknown[0]}: unknown key; valid: {', '.join(names)}")
+        return cls(**values)
