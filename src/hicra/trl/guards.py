@@ -3,7 +3,7 @@
 A NaN/inf reward, advantage or loss turns every parameter into NaN within one optimizer step, and the run would go on
 "training" (and checkpointing) a dead model with exit status 0. :class:`NonFiniteGuard` checks, every optimizer step:
 
-- the model's parameters after the update (``on_step_end``, which the Trainer calls before it logs or saves, so no
+- the model's trained parameters after the update (``on_step_end``, which the Trainer calls before it logs or saves, so no
   checkpoint of the step is written), whatever ``logging_steps`` is;
 - the logged ``loss``, ``grad_norm``, rewards (``reward``, ``rewards/FUNC/mean``) and advantage metrics
   (``on_log``, called before the step's checkpoint is saved). Rewards matter on their own: TRL 1.16 replaces NaN
@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import torch
 from transformers import TrainerCallback
 
 from hicra.models import last_checkpoint
@@ -40,10 +41,16 @@ class NonFiniteGuard(TrainerCallback):
                            f"high learning rate); {kept}")
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
-        if model is not None:
-            for name, p in model.named_parameters():
-                if p.numel() and not bool(p.detach().isfinite().all()):
-                    self._stop(args, state.global_step, f"non-finite weights in {name} after the optimizer step")
+        if model is None:
+            return
+        # only what the optimizer updates (frozen weights, e.g. under LoRA, cannot turn NaN); one device sync
+        trained = [(name, p) for name, p in model.named_parameters() if p.requires_grad and p.numel()]
+        if not trained:
+            return
+        finite = torch.stack([p.detach().isfinite().all() for _, p in trained])
+        if not bool(finite.all()):
+            name = trained[int((~finite).nonzero()[0])][0]
+            self._stop(args, state.global_step, f"non-finite weights in {name} after the optimizer step")
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         for key, value in (logs or {}).items():
