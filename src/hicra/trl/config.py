@@ -38,8 +38,8 @@ from hicra.models import DEFAULT_MODEL
 _PARENT = {f.name: f for f in dataclasses.fields(GRPOConfig)}
 
 
-def _opt(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
-    meta = {"help": help, **({"choices": choices} if choices else {})}
+def _opt(default: Any, help: str, choices: tuple[str, ...] | None = None, **bounds: float) -> Any:
+    meta = {"help": help, **({"choices": choices} if choices else {}), **bounds}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
@@ -93,14 +93,23 @@ class HICRAConfig(GRPOConfig):
                                       "the completion equals the reference (shaping; paper: 0)")
     grading_timeout: float = _opt(5.0, "seconds per answer for math-verify grading (slower answers are wrong)")
     # ------------------------------------------------------------------------------------------------- logging
-    log_token_stats: bool = _opt(True, "one extra no-grad forward per generation batch for the sampling policy's token "
-                                       "log-probs and entropies (rollouts.jsonl, planning/execution metrics); "
-                                       "always on for hicra_entropy")
-    torch_threads: int = _opt(1, "torch CPU threads (0 = torch's default); 1 is fastest on a shared 2-core machine, "
-                                 "where more threads spin-wait on each other")
+    log_token_stats: bool = _opt(True, "sampling-policy token log-probs and entropies in rollouts.jsonl and the "
+                                       "planning/execution metrics, taken from TRL's own forward passes (no extra "
+                                       "pass; hicra_entropy without an old-policy pass does one for its gate)")
+    torch_threads: int = _opt(1, "torch CPU threads (0 = torch's default, one per core). 1: on a 2-core machine "
+                                 "that other jobs share, more threads spin-wait on each other (measured slower); on "
+                                 "an idle machine try 0 (bench/train_speed.py)", ge=0)
+    # ------------------------------------------------------------------------------------------- LoRA (peft)
+    lora_r: int = _opt(16, "LoRA rank of the trained adapters (peft; 0 = full fine-tuning). LoRA skips the weight "
+                           "gradients and optimizer state of the frozen base: the CPU default", ge=0)
+    lora_alpha: float = _opt(32.0, "LoRA scaling numerator (adapter output × lora_alpha / lora_r)", gt=0)
+    lora_dropout: float = _opt(0.0, "dropout on the LoRA input (0: no noise in the policy ratio)", ge=0, lt=1)
+    lora_target_modules: str = _opt("all-linear", "modules that get adapters: 'all-linear' (every linear layer "
+                                                  "but the LM head) or comma-separated module names")
 
     # ------------------------------------------------------------------------- TRL fields with hicra defaults
-    learning_rate: float = _trl("learning_rate", 5e-6, "5e-6 so a 135M model moves within a CPU budget; paper: 1e-6")
+    learning_rate: float = _trl("learning_rate", 1e-4, "1e-4 for the LoRA default, so a 135M model moves within a "
+                                "CPU budget; with --lora-r 0 (full fine-tuning) use about 5e-6; paper: 1e-6")
     epsilon_high: float = _trl("epsilon_high", 0.28, "clip-higher as in the paper (§4.1)")
     num_generations: int = _trl("num_generations", 8, "8 samples per prompt")
     per_device_train_batch_size: int = _trl("per_device_train_batch_size", 8, "8 completions per forward/backward")
@@ -108,7 +117,7 @@ class HICRAConfig(GRPOConfig):
                                             "of 2 prompts × 8 samples per optimizer step, half the activation memory")
     max_completion_length: int = _trl("max_completion_length", 96, "96 tokens on CPU; paper: 8k")
     temperature: float = _trl("temperature", 0.7, "0.7: SmolLM2 at 1.0 rarely finishes an answer")
-    max_steps: int = _trl("max_steps", 16, "16 optimizer steps (about 15 min on 2 shared CPU cores)")
+    max_steps: int = _trl("max_steps", 16, "16 optimizer steps")
     lr_scheduler_type: str = _trl("lr_scheduler_type", "constant", "constant learning rate")
     logging_steps: float = _trl("logging_steps", 1, "a metrics row every optimizer step")
     save_steps: float = _trl("save_steps", 4, "a resumable checkpoint every 4 steps")
@@ -143,9 +152,16 @@ class HICRAConfig(GRPOConfig):
                                  "that "
                                  "share one generation batch, so a resumed run regenerates at the same step")
 
-    @property
-    def needs_token_stats(self) -> bool:
-        return self.log_token_stats or self.method == "hicra_entropy"
+    def peft_config(self):
+        """The ``peft.LoraConfig`` of ``lora_*`` (``None`` for full fine-tuning, ``lora_r`` 0)."""
+        if self.lora_r == 0:
+            return None
+        from peft import LoraConfig
+
+        targets = self.lora_target_modules
+        return LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout,
+                          target_modules=targets if targets == "all-linear" else [t.strip() for t in targets.split(",")],
+                          task_type="CAUSAL_LM")
 
 
 HICRA_FIELDS = tuple(f.name for f in dataclasses.fields(HICRAConfig) if f.name not in _PARENT)
