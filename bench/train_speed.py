@@ -48,7 +48,11 @@ ARMS = {
 
 
 def threads_of(values: dict) -> int:
-    return values.get("torch_threads", 0) or os.cpu_count() or 1
+    """The torch thread count an arm trains with (``torch_threads`` 0 = one per core)."""
+    from hicra.trl.config import HICRAConfig
+
+    threads = values.get("torch_threads", HICRAConfig.__dataclass_fields__["torch_threads"].default)
+    return threads or os.cpu_count() or 1
 
 
 def make_arm(arm: str, args: argparse.Namespace, out: str):

@@ -19,8 +19,9 @@ Deviations from the paper, each a named option: ``hicra_entropy`` (token selecti
 ``format_reward`` and ``unboxed_reward`` (reward shaping for weak models, see :mod:`hicra.rewards`);
 ``entropy_gate_long_correct``; ``scale_rewards`` (TRL's ``"group"``: Â = (R − mean)/(std + 1e-4); the paper's §3
 writes Â = R − mean, which is ``scale_rewards="none"``); ``loss_type`` (TRL's ``"dapo"`` token-level normalisation);
-defaults of ``learning_rate``, ``num_generations``, ``max_completion_length``, ``temperature`` and ``max_steps``
-sized for a 2-core CPU instead of the paper's GPU runs (§4.1).
+``lora_r`` (the CPU default trains rank-16 LoRA adapters on the frozen model; the paper and the GPU recipe train all
+weights: ``lora_r`` 0); defaults of ``learning_rate``, ``num_generations``, ``max_completion_length``,
+``temperature`` and ``max_steps`` sized for a 2-core CPU instead of the paper's GPU runs (§4.1).
 """
 
 from __future__ import annotations
