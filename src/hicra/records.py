@@ -10,7 +10,7 @@ field               type            meaning
 schema              int             1
 step                int             optimizer step whose policy sampled the completion (0 = initial policy)
 prompt_id           str             id of the problem (stable across steps)
-group_id            str             id of the GRPO group (same prompt, same step)
+group_id            str             id of the GRPO group (same prompt, same generation batch), unique in a run
 prompt              str             the prompt text as given to the model (after the chat template)
 completion          str             the decoded completion text
 completion_ids      list[int]       the exact completion token ids that were optimised

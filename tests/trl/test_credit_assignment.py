@@ -43,12 +43,16 @@ def _real(inputs):
     return inputs["completion_mask"].bool()
 
 
-def test_alpha_zero_reproduces_grpo_parameters_exactly(tiny_values, tmp_path):
-    values = dict(tiny_values, learning_rate=1e-2, max_steps=2)
+@pytest.mark.parametrize("lora_r", [0, 4], ids=["full", "lora"])
+def test_alpha_zero_reproduces_grpo_parameters_exactly(tiny_values, tmp_path, lora_r):
+    values = dict(tiny_values, learning_rate=1e-2, max_steps=2, lora_r=lora_r)
     hicra = _train(dict(values, method="hicra", hicra_alpha=0.0, output_dir=str(tmp_path / "h")))
     grpo = _train(dict(values, output_dir=str(tmp_path / "g")), cls=GRPOTrainer)
     a, b = hicra.model.state_dict(), grpo.model.state_dict()
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    if lora_r:  # the adapters' B matrices start at zero
+        assert any(k.endswith("lora_B.default.weight") and a[k].abs().sum() > 0 for k in a)
+        return
     from transformers import AutoModelForCausalLM
 
     start = AutoModelForCausalLM.from_pretrained(values["model"]).state_dict()

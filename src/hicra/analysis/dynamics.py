@@ -26,7 +26,7 @@ import numpy as np
 
 from hicra.analysis.inputs import group_key, is_correct
 from hicra.analysis.metrics import (NAN, conditional_entropy, following_words, maximal_occurrences,
-                                    mean_pass_at_k, relative_to_first, shannon_entropy, top_fraction_mask)
+                                    mean_pass_at_k, relative_to_first, semantic_entropy, top_fraction_mask)
 from hicra.analysis.options import AnalysisConfig
 from hicra.records import RecordError
 from hicra.tagging.matcher import WHITESPACE_CHAR
@@ -257,7 +257,7 @@ class DynamicsAnalyzer:
                 "ppl_execution": _perplexity(s[_NLL_E], s[_NLL_NE]),
                 "entropy_planning": s[_ENT_P] / s[_ENT_NP] if s[_ENT_NP] else NAN,
                 "entropy_execution": s[_ENT_E] / s[_ENT_NE] if s[_ENT_NE] else NAN,
-                "semantic_entropy": shannon_entropy(sg.values()),
+                "semantic_entropy": semantic_entropy(sg.elements()),
                 "sg_occurrences": float(sum(sg.values())),
                 "sg_distinct": float(len(sg)),
                 "conditional_entropy": conditional_entropy(self._pairs[v][bucket]),

@@ -106,6 +106,20 @@ def maximal_occurrences(spans: Sequence[tuple[int, int, str]]) -> list[tuple[int
     return kept
 
 
+def strategic_grams(spans: Sequence[tuple[int, int, str]]) -> list[str]:
+    """The SGs one completion contributes to the SG frequency distribution: one per maximal occurrence  (§2.2.2)."""
+    return [gram for _, _, gram in maximal_occurrences(spans)]
+
+
+def semantic_entropy(grams: Iterable[str]) -> float:
+    """Semantic entropy (§2.2.2): Shannon entropy (nats) of the frequencies of the SGs in ``grams``.
+
+    ``grams`` holds one entry per counted occurrence (:func:`strategic_grams` of each completion); nan when there is
+    none (undefined, not 0). The trainer's ``hicra/semantic_entropy`` and ``hicra analyze`` both use this function.
+    """
+    return shannon_entropy(Counter(grams).values())
+
+
 def following_words(text: str, end: int, n: int = 3, window: int = 200) -> tuple[str, ...]:
     """The procedural n-gram after an SG occurrence ending at ``end``: the next ``n`` words of ``text``  (§2.2.2).
 

@@ -19,8 +19,9 @@ Deviations from the paper, each a named option: ``hicra_entropy`` (token selecti
 ``format_reward`` and ``unboxed_reward`` (reward shaping for weak models, see :mod:`hicra.rewards`);
 ``entropy_gate_long_correct``; ``scale_rewards`` (TRL's ``"group"``: Â = (R − mean)/(std + 1e-4); the paper's §3
 writes Â = R − mean, which is ``scale_rewards="none"``); ``loss_type`` (TRL's ``"dapo"`` token-level normalisation);
-defaults of ``learning_rate``, ``num_generations``, ``max_completion_length``, ``temperature`` and ``max_steps``
-sized for a 2-core CPU instead of the paper's GPU runs (§4.1).
+``lora_r`` (the CPU default trains rank-16 LoRA adapters on the frozen model; the paper and the GPU recipe train all
+weights: ``lora_r`` 0); defaults of ``learning_rate``, ``num_generations``, ``max_completion_length``,
+``temperature`` and ``max_steps`` sized for a 2-core CPU instead of the paper's GPU runs (§4.1).
 """
 
 from __future__ import annotations
@@ -110,15 +111,23 @@ class HICRAConfig(GRPOConfig):
     grading_timeout: float = _opt(5.0, "seconds per answer for math-verify grading (slower answers are wrong)", gt=0,
                                     le=3600)
     # ------------------------------------------------------------------------------------------------- logging
-    log_token_stats: bool = _opt(True, "one extra no-grad forward per generation batch for the sampling policy's token "
-                                       "log-probs and entropies (rollouts.jsonl, planning/execution metrics); "
-                                       "always on for hicra_entropy")
-    torch_threads: int = _opt(1, "torch CPU threads (0 = torch's default); 1 is fastest on a shared 2-core machine, "
-                                 "where more threads spin-wait on each other", ge=0)
+    log_token_stats: bool = _opt(True, "sampling-policy token log-probs and entropies in rollouts.jsonl and the "
+                                       "planning/execution metrics, taken from TRL's own forward passes (no extra "
+                                       "pass; hicra_entropy without an old-policy pass does one for its gate)")
+    torch_threads: int = _opt(1, "torch CPU threads (0 = torch's default, one per core). 1: on a 2-core machine "
+                                 "that other jobs share, more threads spin-wait on each other (measured slower); on "
+                                 "an idle machine try 0 (bench/train_speed.py)", ge=0)
+    # ------------------------------------------------------------------------------------------- LoRA (peft)
+    lora_r: int = _opt(16, "LoRA rank of the trained adapters (peft; 0 = full fine-tuning). LoRA skips the weight "
+                           "gradients and optimizer state of the frozen base: the CPU default", ge=0)
+    lora_alpha: float = _opt(32.0, "LoRA scaling numerator (adapter output × lora_alpha / lora_r)", gt=0)
+    lora_dropout: float = _opt(0.0, "dropout on the LoRA input (0: no noise in the policy ratio)", ge=0, lt=1)
+    lora_target_modules: str = _opt("all-linear", "modules that get adapters: 'all-linear' (every linear layer "
+                                                  "but the LM head) or comma-separated module names")
 
     # ------------------------------------------------------------------------- TRL fields with hicra defaults
-    learning_rate: float = _trl("learning_rate", 5e-6, "5e-6 so a 135M model moves within a CPU budget; paper: 1e-6",
-                                ge=0)
+    learning_rate: float = _trl("learning_rate", 1e-4, "1e-4 for the LoRA default, so a 135M model moves within a "
+                                "CPU budget; with --lora-r 0 (full fine-tuning) use about 5e-6; paper: 1e-6", ge=0)
     epsilon_high: float = _trl("epsilon_high", 0.28, "clip-higher as in the paper (§4.1)", ge=0)
     num_generations: int = _trl("num_generations", 8, "8 samples per prompt", ge=2)
     per_device_train_batch_size: int = _trl("per_device_train_batch_size", 8, "8 completions per forward/backward",
@@ -128,7 +137,7 @@ class HICRAConfig(GRPOConfig):
                                             ge=1)
     max_completion_length: int = _trl("max_completion_length", 96, "96 tokens on CPU; paper: 8k", ge=1)
     temperature: float = _trl("temperature", 0.7, "0.7: SmolLM2 at 1.0 rarely finishes an answer", gt=0)
-    max_steps: int = _trl("max_steps", 16, "16 optimizer steps (about 15 min on 2 shared CPU cores)", ge=1)
+    max_steps: int = _trl("max_steps", 16, "16 optimizer steps", ge=1)
     lr_scheduler_type: str = _trl("lr_scheduler_type", "constant", "constant learning rate")
     logging_steps: float = _trl("logging_steps", 1, "a metrics row every optimizer step", gt=0)
     save_steps: float = _trl("save_steps", 4, "a resumable checkpoint every 4 steps", gt=0)
@@ -160,9 +169,16 @@ class HICRAConfig(GRPOConfig):
                                  "that "
                                  "share one generation batch, so a resumed run regenerates at the same step")
 
-    @property
-    def needs_token_stats(self) -> bool:
-        return self.log_token_stats or self.method == "hicra_entropy"
+    def peft_config(self):
+        """The ``peft.LoraConfig`` of ``lora_*`` (``None`` for full fine-tuning, ``lora_r`` 0)."""
+        if self.lora_r == 0:
+            return None
+        from peft import LoraConfig
+
+        targets = self.lora_target_modules
+        return LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout,
+                          target_modules=targets if targets == "all-linear" else [t.strip() for t in targets.split(",")],
+                          task_type="CAUSAL_LM")
 
 
 HICRA_FIELDS = tuple(f.name for f in dataclasses.fields(HICRAConfig) if f.name not in _PARENT)

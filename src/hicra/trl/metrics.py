@@ -18,8 +18,10 @@ hicra/entropy_planning         mean next-token entropy (nats) of the sampling po
 hicra/entropy_execution        the same on execution tokens
 hicra/nll_planning             mean −log p(token) under the sampling policy on planning tokens (log-perplexity)
 hicra/nll_execution            the same on execution tokens
-hicra/semantic_entropy         Shannon entropy (nats) of the frequencies of distinct SGs used in the batch (§2.2.2)
-hicra/sg_count                 Strategic-Gram occurrences in the batch
+hicra/semantic_entropy         Shannon entropy (nats) of the SG frequencies in the batch, occurrences nested in a longer
+                               one not counted (§2.2.2; :func:`hicra.analysis.metrics.semantic_entropy`, as
+                               ``hicra analyze``); undefined (null) when no SG occurs
+hicra/sg_count                 Strategic-Gram occurrences in the batch (outermost ones, as counted above)
 hicra/adv_planning             mean final per-token advantage on planning tokens (Â + α|Â| under hicra)
 hicra/adv_execution            mean final per-token advantage on execution tokens
 hicra/credit_tokens            fraction of tokens that received the α|Â| bonus (planning or entropy-gated tokens)
@@ -32,13 +34,12 @@ A mean over an empty set (e.g. no planning token in the batch) is NaN and is wri
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Iterable, Sequence
 
 import torch
 from torch import Tensor
 
-from hicra.analysis.metrics import shannon_entropy
+from hicra.analysis.metrics import semantic_entropy, strategic_grams
 
 # order of the entries of :func:`token_sums`
 _SUMS = ("tokens", "planning", "credit", "ent_plan", "ent_exec", "nll_plan", "nll_exec", "adv_plan", "adv_exec")
@@ -90,13 +91,14 @@ def token_metrics(sums: Tensor, have_stats: bool) -> dict[str, float]:
     return out
 
 
-def semantic_entropy(grams: Iterable[str]) -> float:
-    """H = −Σ_g p_g log p_g over the distinct Strategic Grams g used, p_g = count(g) / all occurrences (§2.2.2).
+def batch_grams(tagged) -> list[str]:
+    """The SGs a batch of :class:`~hicra.tagging.tagger.TaggedText` contributes to the semantic entropy (§2.2.2)."""
+    return [g for t in tagged for g in strategic_grams([(o.start, o.end, o.gram) for o in t.spans])]
 
-    0 when one SG (or none) is used; grows with the diversity of high-level strategies.
-    """
-    counts = Counter(grams)
-    return shannon_entropy(counts.values()) if counts else 0.0
+
+def sg_metrics(grams: Sequence[str]) -> dict[str, float]:
+    """``hicra/semantic_entropy`` (nan without SGs) and ``hicra/sg_count`` of the (all-process) batch's SGs."""
+    return {"hicra/semantic_entropy": semantic_entropy(grams), "hicra/sg_count": float(len(grams))}
 
 
 def outcome_metrics(rewards: Sequence[float], correct: Sequence[bool], group_ids: Sequence[str],

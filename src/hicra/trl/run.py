@@ -136,7 +136,7 @@ def build_trainer(config, callbacks=None, extra_rewards=(), trainer_cls=None):
                           config.grading_timeout)
     trainer = (trainer_cls or HICRATrainer)(model=model, reward_funcs=[reward, *extra_rewards], args=config,
                                             train_dataset=to_hf_dataset(problems), processing_class=tokenizer,
-                                            callbacks=callbacks, **extra)
+                                            callbacks=callbacks, peft_config=config.peft_config(), **extra)
     if not config.disable_tqdm:
         default, compact = _progress_callback()
         trainer.remove_callback(default)

@@ -20,6 +20,16 @@ Why this is correct under TRL's batching:
 
 Side outputs (main process only): ``rollouts.jsonl`` (schema in :mod:`hicra.records`), ``metrics.jsonl`` (keys in
 :mod:`hicra.trl.metrics`), both appended with fsync.
+
+Token statistics without an extra forward: the sampling policy's per-token log-probs and entropies of the rollout
+log come from passes TRL does anyway. When TRL runs its old-policy pass (``num_iterations > 1``, generation not
+aligned with optimizer steps, vLLM importance sampling) they are that pass's output (its fused LM head computes the
+entropy in any case); otherwise they come from the loss pass, whose policy is still the sampling policy, slice by
+slice: each row carries its index (:data:`hicra.trl.rollout_log.ROW_KEY`) through TRL's shuffle and split, and a
+generation batch's records and metrics are written once all its rows have been seen. Only ``hicra_entropy`` without
+an old-policy pass keeps one no-grad forward of the generation batch, because its gate needs entropies before the
+loss. Rollout ``group_id`` is ``"{generation batch}-{group}"``, the batch index counted over the whole run from the
+trainer state, so it is unique per prompt group and the same after ``--resume``.
 """
 
 from __future__ import annotations
@@ -36,9 +46,8 @@ from hicra.lexicon import load_lexicon
 from hicra.records import ROLLOUT_SCHEMA, append_jsonl
 from hicra.rewards import AnswerReward
 from hicra.tagging.tagger import PlanningTagger
-from hicra.trl.metrics import outcome_metrics, semantic_entropy, token_metrics, token_sums
-
-_DIGITS = 5  # decimals kept for per-token floats in the rollout log
+from hicra.trl.metrics import batch_grams, outcome_metrics, sg_metrics, token_metrics, token_sums
+from hicra.trl.rollout_log import ROW_KEY, PendingBatch
 
 
 class HICRATrainer(GRPOTrainer):
@@ -49,6 +58,9 @@ class HICRATrainer(GRPOTrainer):
         self.tagger = tagger or PlanningTagger(load_lexicon(self.args.lexicon), self.processing_class)
         self.run_dir = Path(self.args.output_dir)
         self._gathered_rewards: torch.Tensor | None = None
+        self._pending: PendingBatch | None = None
+        self._capture: str | None = None  # "old": next call is TRL's old-policy pass; "loss": the loss pass
+        self._captured: tuple[torch.Tensor, torch.Tensor] | None = None
 
     # ------------------------------------------------------------------------------------------- credit (§3)
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
@@ -57,16 +69,25 @@ class HICRATrainer(GRPOTrainer):
         return rewards_per_func
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
-        output = super()._generate_and_score_completions(inputs)
+        training = self.model.training
+        self._captured = None
+        self._capture = "old" if training and self._old_pass_runs() else None
+        try:
+            output = super()._generate_and_score_completions(inputs)
+        finally:
+            self._capture = None
         ids, mask = output["completion_ids"], output["completion_mask"]
         lengths = self._lengths(ids, mask)
         real = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0) < lengths.unsqueeze(1)  # [B, T]
-        tagged = self.tagger.tag_ids([row[:n].tolist() for row, n in zip(ids.cpu(), lengths.tolist())])
+        tagged = self.tagger.tag_ids([row[:n] for row, n in zip(ids.tolist(), lengths.tolist())])
         planning = torch.zeros_like(real)
         for i, t in enumerate(tagged):
             planning[i, : len(t.planning)] = torch.as_tensor(t.planning, device=ids.device)
 
-        stats = self._token_stats(output) if self.args.needs_token_stats else None
+        stats = self._captured
+        if stats is None and self.args.method == "hicra_entropy":
+            stats = self._token_stats(output)  # the gate needs entropies before the loss: one extra forward
+        self._captured = None
         correct, rewards = self._outcomes(len(inputs), ids.device)
         group_ids = self._group_ids(len(inputs))
         credit = self._credit_mask(planning, real, stats, correct, lengths, group_ids)
@@ -77,8 +98,14 @@ class HICRATrainer(GRPOTrainer):
         output["sequence_advantages"] = seq_adv
         output["planning_mask"] = planning
 
-        if self.model.training:
-            self._record(inputs, output, real, planning, credit, stats, correct, rewards, lengths, group_ids, tagged)
+        if training:
+            self._flush()  # a batch left incomplete (never the case in TRL's loop) is written as it is
+            self._pending = self._pending_batch(inputs, output, real, planning, credit, stats, correct, rewards,
+                                                lengths, group_ids, tagged)
+            if self._pending.complete or not self.args.log_token_stats:
+                self._flush()
+            else:
+                output[ROW_KEY] = torch.arange(len(inputs), device=ids.device)
         return output
 
     def _credit_mask(self, planning, real, stats, correct, lengths, group_ids) -> torch.Tensor | None:
@@ -96,6 +123,58 @@ class HICRATrainer(GRPOTrainer):
             return entropy_gated_mask(stats[1], real, self.args.entropy_top_q, eligible)
         return None
 
+    # ----------------------------------------------------------------------- token statistics without a pass
+    def _old_pass_runs(self) -> bool:
+        """Whether TRL's ``_generate_and_score_completions`` computes old-policy log-probs (its own condition)."""
+        generate_every = self.args.steps_per_generation * self.num_iterations
+        return (self.args.gradient_accumulation_steps % generate_every != 0
+                or bool(self.use_vllm and self.vllm_importance_sampling_correction))
+
+    def _get_per_token_logps_and_entropies(self, model, *args, compute_entropy=False, **kwargs):
+        """TRL's forward; keeps a detached copy of the statistics of the old-policy pass and of the loss pass.
+
+        TRL's fused LM head computes the entropy on every forward of the policy anyway, so asking for it on the
+        old-policy pass costs nothing extra.
+        """
+        capture, self._capture = self._capture, None  # only the first call after arming (the old pass comes first)
+        logps, entropies, aux = super()._get_per_token_logps_and_entropies(
+            model, *args, compute_entropy=compute_entropy or capture is not None, **kwargs)
+        if capture is not None:
+            self._captured = (logps.detach().float(), entropies.detach().float())
+        return logps, entropies if compute_entropy else None, aux
+
+    def _compute_loss(self, model, inputs):
+        pending, rows = self._pending, inputs.get(ROW_KEY)
+        if pending is None or rows is None or pending.complete or not self.model.training:
+            return super()._compute_loss(model, inputs)
+        # the loss pass runs the sampling policy (no optimizer step since generation, or TRL would have run the
+        # old-policy pass): its log-probs and entropies are the rollout log's
+        self._capture, self._captured = "loss", None
+        try:
+            loss = super()._compute_loss(model, inputs)
+        finally:
+            self._capture = None
+        if self._captured is not None:
+            pending.fill(rows, *self._captured)
+            self._captured = None
+        if pending.complete:
+            self._flush()
+        return loss
+
+    @torch.no_grad()
+    def _token_stats(self, output: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sampling-policy [B, T] token log-probs and entropies (one no-grad forward of the generation batch).
+
+        Only ``hicra_entropy`` needs this, and only when TRL runs no old-policy pass: its gate selects tokens by
+        entropy before the loss pass (cost: one forward of the generation batch, ≈ a third of a training step).
+        """
+        input_ids = torch.cat([output["prompt_ids"], output["completion_ids"]], dim=1)
+        attention = torch.cat([output["prompt_mask"], torch.ones_like(output["completion_mask"])], dim=1)
+        logps, entropies, _ = self._get_per_token_logps_and_entropies(
+            self.model, input_ids, attention, output["completion_ids"].size(1),
+            batch_size=self.args.per_device_train_batch_size, compute_entropy=True)
+        return logps.float(), entropies.float()
+
     # -------------------------------------------------------------------------------------------- helpers
     def _process_slice(self, local: int) -> slice:
         start = self.accelerator.process_index * local
@@ -111,6 +190,13 @@ class HICRATrainer(GRPOTrainer):
         start = self.accelerator.process_index * local
         return (torch.arange(start, start + local) // self.num_generations).to(self.accelerator.device)
 
+    def _generation_index(self) -> int:
+        """Index of the current generation batch in the whole run, derived from the trainer state (so it survives
+        ``--resume``): micro-steps done so far ÷ micro-steps per generation batch."""
+        accumulation = self.args.gradient_accumulation_steps
+        micro = self.state.global_step * accumulation + self._step % accumulation
+        return micro // (self.args.steps_per_generation * self.num_iterations)
+
     def _outcomes(self, local: int, device) -> tuple[torch.Tensor, torch.Tensor]:
         """[B] strict correctness (from :class:`AnswerReward`, else False) and [B] total reward of the local slice."""
         rewards = torch.zeros(local, device=device)
@@ -122,44 +208,46 @@ class HICRATrainer(GRPOTrainer):
         flags = [s.correct for s in scorer.last] if known else [False] * local
         return torch.tensor(flags, device=device), rewards
 
-    @torch.no_grad()
-    def _token_stats(self, output: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sampling-policy [B, T] token log-probs and entropies (one no-grad forward of the generation batch)."""
-        input_ids = torch.cat([output["prompt_ids"], output["completion_ids"]], dim=1)
-        attention = torch.cat([output["prompt_mask"], torch.ones_like(output["completion_mask"])], dim=1)
-        logps, entropies, _ = self._get_per_token_logps_and_entropies(
-            self.model, input_ids, attention, output["completion_ids"].size(1),
-            batch_size=self.args.per_device_train_batch_size, compute_entropy=True)
-        return logps.float(), entropies.float()
-
     # ----------------------------------------------------------------------------------------- side outputs
-    def _record(self, inputs, output, real, planning, credit, stats, correct, rewards, lengths, group_ids, tagged):
-        step = self.state.global_step
-        adv = output["advantages"]
-        sums = token_sums(real, planning, credit if credit is not None else torch.zeros_like(real), adv,
-                          None if stats is None else stats[1], None if stats is None else stats[0])
-        sums = self.accelerator.reduce(sums, reduction="sum")
-        records = []
+    def _pending_batch(self, inputs, output, real, planning, credit, stats, correct, rewards, lengths, group_ids,
+                       tagged) -> PendingBatch:
+        """The batch's rollout records (statistics still missing unless ``stats``) and what its metrics need."""
+        step, batch = self.state.global_step, self._generation_index()
+        decode = self.processing_class.batch_decode
         prompt_ids, prompt_mask, ids = output["prompt_ids"], output["prompt_mask"], output["completion_ids"]
-        for i, x in enumerate(inputs):
-            n = int(lengths[i])
-            rec = {"schema": ROLLOUT_SCHEMA, "step": step, "prompt_id": str(x.get("prompt_id", "")),
-                   "group_id": f"{step}-{int(group_ids[i])}",
-                   "prompt": self.processing_class.decode(prompt_ids[i][prompt_mask[i].bool()].tolist()),
-                   "completion": self.processing_class.decode(ids[i, :n].tolist(), skip_special_tokens=True),
-                   "completion_ids": ids[i, :n].tolist(),
-                   "logprobs": [] if stats is None else [round(v, _DIGITS) for v in stats[0][i, :n].tolist()],
-                   "entropies": [] if stats is None else [round(v, _DIGITS) for v in stats[1][i, :n].tolist()],
-                   "planning": planning[i, :n].int().tolist(), "reward": float(rewards[i]), "correct": bool(correct[i]),
-                   "answer": str(x.get("answer", "")), "task": str(x.get("task", ""))}
-            records.append(rec)
-        grams = gather_object([o.gram for t in tagged for o in t.spans])
-        records = gather_object(records)
+        n = lengths.tolist()
+        completion_ids = [row[:k] for row, k in zip(ids.tolist(), n)]
+        prompts = decode([row[m.bool()].tolist() for row, m in zip(prompt_ids, prompt_mask)])
+        completions = decode(completion_ids, skip_special_tokens=True)
+        planning_rows = planning.int().tolist()
+        groups, flags, totals = group_ids.tolist(), correct.tolist(), rewards.tolist()
+        records = [{"schema": ROLLOUT_SCHEMA, "step": step, "prompt_id": str(x.get("prompt_id", "")),
+                    "group_id": f"{batch}-{groups[i]}", "prompt": prompts[i], "completion": completions[i],
+                    "completion_ids": completion_ids[i], "logprobs": [], "entropies": [],
+                    "planning": planning_rows[i][: n[i]], "reward": float(totals[i]), "correct": bool(flags[i]),
+                    "answer": str(x.get("answer", "")), "task": str(x.get("task", ""))}
+                   for i, x in enumerate(inputs)]
+        grams = batch_grams(tagged)
+        with_stats = stats is not None and self.args.log_token_stats
+        return PendingBatch(records, n, real, planning, credit if credit is not None else torch.zeros_like(real),
+                            output["advantages"], grams, stats[0] if with_stats else None,
+                            stats[1] if with_stats else None)
+
+    def _flush(self) -> None:
+        """Metrics of the pending batch into this step's log and its records into ``rollouts.jsonl``."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        with_stats = pending.logps is not None
+        sums = token_sums(pending.real, pending.planning, pending.credit, pending.advantages,
+                          pending.entropies if with_stats else None, pending.logps if with_stats else None)
+        sums = self.accelerator.reduce(sums, reduction="sum")
+        records = gather_object(pending.finished_records(with_stats))
+        grams = gather_object(pending.grams)
         metrics = outcome_metrics([r["reward"] for r in records], [r["correct"] for r in records],
                                   [r["group_id"] for r in records], [len(r["completion_ids"]) for r in records])
-        metrics.update(token_metrics(sums, stats is not None))
-        metrics["hicra/semantic_entropy"] = semantic_entropy(grams)
-        metrics["hicra/sg_count"] = float(len(grams))
+        metrics.update(token_metrics(sums, with_stats))
+        metrics.update(sg_metrics(grams))
         for key, value in metrics.items():
             self._metrics["train"][key].append(value)
         if self.accelerator.is_main_process:

@@ -1,0 +1,174 @@
+"""Training throughput of the default ``hicra train`` step on this machine, and how close it gets to the CPU's limit.
+
+Arms (built from the same model file, problems, reward and seed, interleaved with a rotating order; ``--arms``):
+
+- ``default``: ``hicra train``'s defaults (LoRA rank 16 via peft, one torch thread, no extra forward).
+- ``previous``: the settings the defaults replaced: full fine-tuning (``lora_r`` 0), lr 5e-6, one torch thread. (The
+  old extra token-statistics forward no longer exists, so this arm is *faster* than the old default was; the cost of
+  that pass is the ``forward, no grad`` row of ``hicra_entropy`` in ``bench/step_overhead.py``.)
+- ``lora_all_cores``, ``full_all_cores``: the same with one torch thread per core (``torch_threads`` 0).
+
+Every arm runs real optimizer steps of the default shape (2 prompts × 8 samples, 96-token completions, 2
+micro-batches). Per arm it reports the phase profile of a step (:mod:`hicra.trl.profiling`), generation tokens/s,
+training tokens/s, and the achieved FLOP/s of forward+backward as a fraction of the measured dense-matmul peak
+(a large fp32 ``torch.matmul``, same thread count, measured in the same run).
+
+FLOPs (stated, not guessed): N_body = parameters outside the embedding/LM head, N_head = LM-head parameters, N_lora =
+adapter parameters; T = positions processed (padded prompt+completion, all micro-batches), T_c = completion positions.
+forward = 2·(N_body + N_lora)·T + 2·N_head·T_c. backward, full fine-tuning: 4·N_body·T + 4·N_head·T_c (activation and
+weight gradients). backward, LoRA: 2·N_body·T + 2·N_head·T_c (activation gradients through the frozen weights) +
+4·N_lora·T (adapter gradients). Attention score FLOPs (≈ 4·layers·d·S² per sequence, a few % at S ≈ 170) and
+element-wise work are not counted, so the fraction is a slight underestimate.
+
+    python bench/train_speed.py                       # default and previous, 2 rounds (a few minutes on 2 cores)
+    python bench/train_speed.py --arms default,previous,lora_all_cores,full_all_cores --rounds 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from step_overhead import optimizer_step, print_profile  # noqa: E402
+
+ARMS = {
+    "default": {},
+    "previous": {"lora_r": 0, "learning_rate": 5e-6},
+    "lora_all_cores": {"torch_threads": 0},
+    "full_all_cores": {"lora_r": 0, "learning_rate": 5e-6, "torch_threads": 0},
+}
+
+
+def threads_of(values: dict) -> int:
+    """The torch thread count an arm trains with (``torch_threads`` 0 = one per core)."""
+    from hicra.trl.config import HICRAConfig
+
+    threads = values.get("torch_threads", HICRAConfig.__dataclass_fields__["torch_threads"].default)
+    return threads or os.cpu_count() or 1
+
+
+def make_arm(arm: str, args: argparse.Namespace, out: str):
+    from hicra.trl.config import HICRAConfig
+    from hicra.trl.profiling import profile_phases
+    from hicra.trl.run import build_trainer
+
+    values = ARMS[arm]
+    torch.set_num_threads(threads_of(values))
+    config = HICRAConfig(output_dir=f"{out}/{arm}", model=args.model, seed=args.seed, max_steps=args.rounds + 1,
+                         save_strategy="no", report_to="none", disable_tqdm=True, use_cpu=True, **values)
+    trainer = build_trainer(config)
+    trainer.create_optimizer_and_scheduler(num_training_steps=args.rounds + 1)
+    trainer.current_gradient_accumulation_steps = config.gradient_accumulation_steps
+    trainer.model.train()
+    return {"trainer": trainer, "batches": iter(trainer.get_train_dataloader()), "timer": profile_phases(trainer),
+            "threads": threads_of(values), "steps": [], "profiles": []}
+
+
+def parameter_counts(model) -> dict[str, float]:
+    """N_body, N_head (LM head, tied or not) and N_lora of ``model`` (a peft model or a plain causal LM)."""
+    lora = sum(p.numel() for n, p in model.named_parameters() if "lora_" in n)
+    head = model.get_output_embeddings().weight.numel()
+    embed = model.get_input_embeddings().weight
+    tied = model.get_output_embeddings().weight.data_ptr() == embed.data_ptr()
+    total = sum(p.numel() for n, p in model.named_parameters() if "lora_" not in n)
+    body = total - embed.numel() - (0 if tied else head)
+    return {"body": body, "head": head, "lora": lora}
+
+
+def step_flops(counts: dict[str, float], tokens: dict[str, float], lora: bool) -> tuple[float, float]:
+    """(forward, backward) FLOPs of the gradient passes of one step (formulas in the module docstring)."""
+    t, tc = tokens.get("forward_tokens", 0.0), tokens.get("head_tokens", 0.0)
+    body, head, adapters = counts["body"], counts["head"], counts["lora"]
+    forward = 2 * (body + adapters) * t + 2 * head * tc
+    backward = (2 * body * t + 2 * head * tc + 4 * adapters * t) if lora else (4 * body * t + 4 * head * tc)
+    return forward, backward
+
+
+def matmul_peak(threads: int, n: int = 2048, reps: int = 5) -> float:
+    """Best FLOP/s of an n×n fp32 matmul with ``threads`` torch threads."""
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.matmul(a, b)
+    best = float("inf")
+    for _ in range(reps):
+        started = time.perf_counter()
+        torch.matmul(a, b)
+        best = min(best, time.perf_counter() - started)
+    return 2 * n ** 3 / best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="smollm2", help="policy (default: smollm2)")
+    parser.add_argument("--rounds", type=int, default=2, help="timed optimizer steps per arm (after one warm-up)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--arms", default="default,previous", help=f"comma-separated, among {', '.join(ARMS)}")
+    args = parser.parse_args()
+    arms = args.arms.split(",")
+    unknown = sorted(set(arms) - set(ARMS))
+    if unknown:
+        parser.error(f"unknown arm {unknown[0]!r} (choose among {', '.join(ARMS)})")
+
+    with tempfile.TemporaryDirectory() as out:
+        built = {arm: make_arm(arm, args, out) for arm in arms}
+        for r in range(args.rounds + 1):
+            order = arms[r % len(arms):] + arms[: r % len(arms)]
+            took = {}
+            for arm in order:
+                a = built[arm]
+                torch.set_num_threads(a["threads"])
+                a["timer"].reset()
+                torch.manual_seed(args.seed + r)
+                took[arm] = optimizer_step(a["trainer"], a["batches"], a["timer"])
+                if r > 0:  # round 0 warms up every arm
+                    a["steps"].append(took[arm])
+                    a["profiles"].append((dict(a["timer"].seconds), dict(a["timer"].counts), took[arm]))
+            print(f"round {r}{' (warm-up)' if r == 0 else ''}: " + ", ".join(f"{a} {took[a]:.1f}s" for a in arms),
+                  flush=True)
+        peaks = {t: matmul_peak(t) for t in sorted({a["threads"] for a in built.values()})}
+
+    lines = []
+    for arm in arms:
+        a = built[arm]
+        model = a["trainer"].model
+        counts = parameter_counts(model)
+        lora = counts["lora"] > 0
+        seconds = {k: statistics.median(p[0].get(k, 0.0) for p in a["profiles"]) for k in
+                   ("generation", "forward", "backward", "optimizer")}
+        gen_tokens = statistics.median(p[1].get("generated_tokens", 0.0) for p in a["profiles"])
+        fwd_flops, bwd_flops = (statistics.median(x) for x in zip(*(step_flops(counts, p[1], lora)
+                                                                    for p in a["profiles"])))
+        grad_seconds = statistics.median(p[0].get("grad_forward", 0.0) + p[0].get("backward", 0.0)
+                                         for p in a["profiles"])
+        train_tokens = statistics.median(p[1].get("forward_tokens", 0.0) for p in a["profiles"])
+        train_seconds = grad_seconds + seconds["optimizer"]
+        print_profile(f"{arm} ({a['threads']} thread{'s' if a['threads'] > 1 else ''}, "
+                      f"{'LoRA r=' + str(a['trainer'].args.lora_r) if lora else 'full fine-tuning'}, "
+                      f"{counts['lora'] / 1e6 if lora else counts['body'] / 1e6 + counts['head'] / 1e6:.1f}M trained)",
+                      [p[0] for p in a["profiles"]], [p[2] for p in a["profiles"]])
+        peak = peaks[a["threads"]]
+        achieved = (fwd_flops + bwd_flops) / grad_seconds if grad_seconds else float("nan")
+        lines.append(f"{arm}: step {statistics.median(a['steps']):.1f}s; generation "
+                     f"{gen_tokens / seconds['generation']:.0f} tok/s; training {train_tokens / train_seconds:.0f} "
+                     f"tok/s; forward+backward {achieved / 1e9:.1f} GFLOP/s = {achieved / peak:.0%} of the measured "
+                     f"{a['threads']}-thread matmul peak {peak / 1e9:.1f} GFLOP/s")
+    print()
+    for line in lines:
+        print(line)
+    if "default" in built and "previous" in built:
+        paired = [p / d for p, d in zip(built["previous"]["steps"], built["default"]["steps"])]
+        print(f"previous / default step-time ratio: median {statistics.median(paired):.2f}, mean "
+              f"{statistics.mean(paired):.2f}, range {min(paired):.2f}–{max(paired):.2f} over {len(paired)} rounds "
+              "(target >= 2)")
+
+
+if __name__ == "__main__":
+    main()
