@@ -114,20 +114,22 @@ class HICRAConfig(GRPOConfig):
     log_token_stats: bool = _opt(True, "sampling-policy token log-probs and entropies in rollouts.jsonl and the "
                                        "planning/execution metrics, taken from TRL's own forward passes (no extra "
                                        "pass; hicra_entropy without an old-policy pass does one for its gate)")
-    torch_threads: int = _opt(1, "torch CPU threads (0 = torch's default, one per core). 1: on a 2-core machine "
-                                 "that other jobs share, more threads spin-wait on each other (measured slower); on "
-                                 "an idle machine try 0 (bench/train_speed.py)", ge=0)
+    torch_threads: int = _opt(0, "torch CPU threads (0 = torch's default, one per core: 1.4x faster than 1 thread "
+                                 "on an idle 2-core machine, bench/train_speed.py). On a machine other jobs share, "
+                                 "1 avoids threads spin-waiting on each other", ge=0)
     # ------------------------------------------------------------------------------------------- LoRA (peft)
-    lora_r: int = _opt(16, "LoRA rank of the trained adapters (peft; 0 = full fine-tuning). LoRA skips the weight "
-                           "gradients and optimizer state of the frozen base: the CPU default", ge=0)
+    lora_r: int = _opt(0, "LoRA rank of trained adapters on the frozen base (peft; 0 = full fine-tuning, the "
+                          "default). LoRA skips the base's weight gradients and optimizer state (less memory); on "
+                          "the 2-core CPU default it is not faster (bench/train_speed.py); use a learning rate "
+                          "near 1e-4 with it", ge=0)
     lora_alpha: float = _opt(32.0, "LoRA scaling numerator (adapter output × lora_alpha / lora_r)", gt=0)
     lora_dropout: float = _opt(0.0, "dropout on the LoRA input (0: no noise in the policy ratio)", ge=0, lt=1)
     lora_target_modules: str = _opt("all-linear", "modules that get adapters: 'all-linear' (every linear layer "
                                                   "but the LM head) or comma-separated module names")
 
     # ------------------------------------------------------------------------- TRL fields with hicra defaults
-    learning_rate: float = _trl("learning_rate", 1e-4, "1e-4 for the LoRA default, so a 135M model moves within a "
-                                "CPU budget; with --lora-r 0 (full fine-tuning) use about 5e-6; paper: 1e-6", ge=0)
+    learning_rate: float = _trl("learning_rate", 5e-6, "5e-6 so a 135M model moves within a CPU budget (full "
+                                "fine-tuning; with LoRA use about 1e-4); paper: 1e-6", ge=0)
     epsilon_high: float = _trl("epsilon_high", 0.28, "clip-higher as in the paper (§4.1)", ge=0)
     num_generations: int = _trl("num_generations", 8, "8 samples per prompt", ge=2)
     per_device_train_batch_size: int = _trl("per_device_train_batch_size", 8, "8 completions per forward/backward",
