@@ -2,11 +2,12 @@
 
 Arms (built from the same model file, problems, reward and seed, interleaved with a rotating order; ``--arms``):
 
-- ``default``: ``hicra train``'s defaults (LoRA rank 16 via peft, one torch thread, no extra forward).
-- ``previous``: the settings the defaults replaced: full fine-tuning (``lora_r`` 0), lr 5e-6, one torch thread. (The
-  old extra token-statistics forward no longer exists, so this arm is *faster* than the old default was; the cost of
-  that pass is the ``forward, no grad`` row of ``hicra_entropy`` in ``bench/step_overhead.py``.)
-- ``lora_all_cores``, ``full_all_cores``: the same with one torch thread per core (``torch_threads`` 0).
+- ``default``: ``hicra train``'s defaults (full fine-tuning, one torch thread per core, no extra forward).
+- ``previous``: the settings the defaults replaced: one torch thread, and the no-grad token-statistics forward of the
+  generation batch that every method ran before the statistics came from TRL's own passes (``hicra_entropy`` still
+  runs exactly that pass, so the arm trains that method; its other work is the same).
+- ``one_thread``: the defaults on one torch thread (what threads alone give).
+- ``lora``: LoRA adapters of rank 16 (peft) on the frozen base, lr 1e-4, the default threads.
 
 Every arm runs real optimizer steps of the default shape (2 prompts × 8 samples, 96-token completions, 2
 micro-batches). Per arm it reports the phase profile of a step (:mod:`hicra.trl.profiling`), generation tokens/s,
@@ -21,7 +22,7 @@ weight gradients). backward, LoRA: 2·N_body·T + 2·N_head·T_c (activation gra
 element-wise work are not counted, so the fraction is a slight underestimate.
 
     python bench/train_speed.py                       # default and previous, 2 rounds (a few minutes on 2 cores)
-    python bench/train_speed.py --arms default,previous,lora_all_cores,full_all_cores --rounds 2
+    python bench/train_speed.py --arms default,previous,one_thread,lora --rounds 2
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ from step_overhead import optimizer_step, print_profile  # noqa: E402
 
 ARMS = {
     "default": {},
-    "previous": {"lora_r": 0, "learning_rate": 5e-6},
-    "lora_all_cores": {"torch_threads": 0},
-    "full_all_cores": {"lora_r": 0, "learning_rate": 5e-6, "torch_threads": 0},
+    "previous": {"torch_threads": 1, "method": "hicra_entropy"},
+    "one_thread": {"torch_threads": 1},
+    "lora": {"lora_r": 16, "learning_rate": 1e-4},
 }
 
 
