@@ -31,6 +31,17 @@ def snapshot(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file() and not p.is_symlink()}
 
 
+def write_files(root: Path, files: dict[str, str | bytes]) -> None:
+    """Create ``files`` (relative path → text or bytes) under ``root``, with their parent folders."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
 def run_cli(argv: Sequence[str], cwd: Path) -> int:
     """``hicra.cli.main(argv)`` run in ``cwd``; an argparse ``SystemExit`` becomes its exit status."""
     from hicra.cli import main

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from badinput import assert_clean_failure
+from badinput import assert_clean_failure, write_files
 
 OLD_LOGS = {"run/metrics.jsonl": '{"step": 1, "loss": 0.5}\n', "run/rollouts.jsonl": '{"step": 0, "prompt_id": "a"}\n'}
 GOOD_PROBLEMS = '{"problem": "1 + 1?", "answer": "2"}\n'
@@ -165,17 +165,7 @@ GRADE = [
 ]
 
 
-def _write(tmp_path, files: dict[str, str | bytes]) -> None:
-    for name, content in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-
-
 @pytest.mark.parametrize("case", TRAIN + EVAL + GRADE, ids=lambda c: f"{c.argv[0]}: {c.id}")
 def test_bad_input_fails_cleanly(case: Case, tmp_path, capsys):
-    _write(tmp_path, case.files)
+    write_files(tmp_path, case.files)
     assert_clean_failure(case.argv, tmp_path, capsys, case.mentions)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from badinput import assert_clean_failure
+from badinput import assert_clean_failure, write_files
 
 GOOD = {"step": 0, "prompt_id": "p0", "completion": "But wait, 2 + 2 = 4.", "reward": 1.0, "correct": True}
 SCORED = {**GOOD, "completion_ids": [1, 2], "logprobs": [-0.5, -1.0], "entropies": [0.3, 1.0]}
@@ -173,11 +173,5 @@ ROWS = [
 
 @pytest.mark.parametrize("files, argv, mentions", [pytest.param(*row[1:], id=row[0]) for row in ROWS])
 def test_bad_input_fails_cleanly(tmp_path: Path, capsys, files: dict, argv: list[str], mentions: list[str]):
-    for name, content in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
+    write_files(tmp_path, files)
     assert_clean_failure(argv, tmp_path, capsys, mentions)
