@@ -17,6 +17,7 @@ if os.environ.get("CI"):
 
 # The suite runs offline: an unknown model id fails at once instead of retrying the unreachable hub for a minute.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -100,14 +101,11 @@ def tiny_values(tiny_model_dir, tiny_lexicon, tmp_path) -> dict:
                 optim="adamw_torch", temperature=1.0)
 
 
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 
 @pytest.fixture(scope="session")
 def openai_server(tmp_path_factory):
     """A real OpenAI-compatible server: `transformers serve` (the `transformers[serving]` extra) on 127.0.0.1 with
     the saved SmolLM2 checkpoint. Yields ``(base_url, model name)``; the server is always stopped afterwards."""
-    import os
     import shutil
     import signal
     import socket
