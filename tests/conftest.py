@@ -101,7 +101,6 @@ def tiny_values(tiny_model_dir, tiny_lexicon, tmp_path) -> dict:
                 optim="adamw_torch", temperature=1.0)
 
 
-
 @pytest.fixture(scope="session")
 def openai_server(tmp_path_factory):
     """A real OpenAI-compatible server: `transformers serve` (the `transformers[serving]` extra) on 127.0.0.1 with
