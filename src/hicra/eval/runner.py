@@ -155,6 +155,7 @@ def check_settings(out: Path, config: EvalConfig) -> dict[str, Any]:
 def write_settings(out: Path, current: dict[str, Any]) -> None:
     path = out / "settings.json"
     if not path.is_file():
+        out.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
 
 
