@@ -28,7 +28,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from hicra.records import RecordError, iter_jsonl, write_jsonl
+from hicra.records import RecordError, iter_jsonl, validate_rollout, write_jsonl
 
 RECORD_FIELDS = ("step", "prompt_id", "group_id", "prompt", "completion", "completion_ids", "logprobs", "entropies",
                  "reward", "correct", "answer", "task")
@@ -121,14 +121,13 @@ def _digest(files: list[Path], mapping: dict[str, str]) -> str:
 
 def _materialise(name: str, files: list[Path], mapping: dict[str, str],
                  records: Iterator[tuple[Path, int, dict[str, Any]]]) -> Path:
-    from hicra.analysis.inputs import validate
     from hicra.models import hicra_home
 
     run_dir = hicra_home() / "imports" / _digest(files, mapping) / name
     target = run_dir / "rollouts.jsonl"
     if not target.is_file():
         run_dir.mkdir(parents=True, exist_ok=True)
-        write_jsonl(target, (validate(path, lineno, rec) for path, lineno, rec in records))
+        write_jsonl(target, (validate_rollout(rec, f"{path}:{lineno}") for path, lineno, rec in records))
     return run_dir
 
 
