@@ -1,8 +1,8 @@
 """Step-time overhead of hicra's methods over plain TRL GRPO (arXiv 2509.03646, §3), measured side by side.
 
 Baseline ``trl``: the stock, unsubclassed ``trl.GRPOTrainer`` (TRL's own logging only) built from the same model
-file, problems, reward, seed and settings (``hicra train``'s defaults: LoRA, 2 prompts × 8 samples, 96-token
-completions, 2 micro-batches). Arms: ``hicra`` (HICRATrainer with the rollout log and metrics on), ``hicra_entropy``
+file, problems, reward, seed and settings (``hicra train``'s defaults: full fine-tuning, 2 prompts × 8 samples,
+96-token completions, 2 micro-batches). Arms: ``hicra`` (HICRATrainer with the rollout log and metrics on), ``hicra_entropy``
 (entropy-gated: it keeps one no-grad forward per generation batch for its gate), ``entropy_reg``. The learning rate is
 0, so the weights stay put and, with the same RNG seed per round, every arm samples the same completions. A step is
 a full optimizer step: generation, reward, advantages, tagging, rollout records, loss forwards, backward, optimizer.

@@ -165,7 +165,32 @@ GRADE = [
 ]
 
 
-@pytest.mark.parametrize("case", TRAIN + EVAL + GRADE, ids=lambda c: f"{c.argv[0]}: {c.id}")
+STUDY = [
+    Case("unknown method is refused before any run trains", ["study", "--methods", "hicra,ppo", "--output", "s"],
+         ["--methods", "'ppo'"]),
+    Case("method listed twice", ["study", "--methods", "hicra,hicra", "--output", "s"], ["--methods", "twice"]),
+    Case("negative seed", ["study", "--seeds", "0,-1", "--output", "s"], ["--seeds", "-1"]),
+    Case("seed that is not a number", ["study", "--seeds", "0,one", "--output", "s"], ["--seeds", "one"]),
+    Case("no study directory", ["study", "--methods", "hicra,grpo"], ["--output"]),
+    Case("per-run flag", ["study", "--output", "s", "--method", "grpo"], ["--method", "--methods"]),
+    Case("per-run flag with =", ["study", "--output", "s", "--output-dir=x"], ["--output-dir", "--output"]),
+    Case("pass@k above the samples", ["study", "--output", "s", "--heldout-samples", "2", "--pass-k", "4"],
+         ["--pass-k", "4"]),
+    Case("confidence 1", ["study", "--output", "s", "--confidence", "1"], ["--confidence"]),
+    Case("NaN held-out temperature", ["study", "--output", "s", "--heldout-temperature", "nan"],
+         ["--heldout-temperature", "finite"]),
+    Case("unknown training flag", ["study", "--output", "s", "--max-stepz", "3"], ["--max-stepz"]),
+    Case("bad training value", ["study", "--output", "s", "--hicra-alpha", "1.5"], ["--hicra-alpha", "[0, 1)"]),
+    Case("torn study.yaml", ["study", "--output", "s", "--preset", "smoke"], ["s/study.yaml", "invalid YAML"],
+         {"s/study.yaml": "format: hicra-study\nmethods: [hicra\n"}),
+    Case("study made with other settings", ["study", "--output", "s", "--preset", "smoke", "--heldout-size", "3"],
+         ["heldout_size=8", "heldout_size=3"],
+         {"s/study.yaml": "format: hicra-study\nmethods: [hicra, grpo]\nevaluation: {heldout_size: 8}\n"}),
+    Case("study directory is a file", ["study", "--output", "afile", "--preset", "smoke"], ["afile"], {"afile": "x"}),
+]
+
+
+@pytest.mark.parametrize("case", TRAIN + EVAL + GRADE + STUDY, ids=lambda c: f"{c.argv[0]}: {c.id}")
 def test_bad_input_fails_cleanly(case: Case, tmp_path, capsys):
     write_files(tmp_path, case.files)
     assert_clean_failure(case.argv, tmp_path, capsys, case.mentions)

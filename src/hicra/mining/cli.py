@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from hicra.config import add_arguments
 
@@ -128,6 +129,10 @@ def run_review_import(args: argparse.Namespace) -> int:
     from hicra.lexicon import load_lexicon
     from hicra.mining.review import import_review
 
+    for name, given in (("lexicon", args.lexicon), ("csv", args.csv)):
+        if Path(given).resolve() == Path(args.output).resolve():
+            raise ValueError(f"--output {args.output} is the {name} being reviewed; write the reviewed lexicon to "
+                             "another file")
     reviewed, report = import_review(load_lexicon(args.lexicon), args.csv, args.drop_rejected)
     path = reviewed.save(args.output)
     _table("hicra mine review-import", ["what", "value"], [list(r) for r in report.rows()])

@@ -63,6 +63,9 @@ def export_review(lexicon: Lexicon, path: str | Path, texts: list[str] | None = 
                   progress: bool = True) -> Path:
     """Write the review CSV for ``lexicon`` (contexts from ``texts`` when given)."""
     path = Path(path)
+    if path.exists():
+        raise ReviewError(f"{path} exists and may hold reviewers' labels; review-export never overwrites it (remove "
+                          "it or choose another --output)")
     path.parent.mkdir(parents=True, exist_ok=True)
     contexts = example_contexts(lexicon, texts or [], k, progress=progress)
     with path.open("w", encoding="utf-8", newline="") as f:

@@ -43,10 +43,11 @@ def register(subparsers) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from hicra.cli import Parser
     from hicra.config import add_arguments
     from hicra.study.config import StudyConfig
 
-    parser = argparse.ArgumentParser(prog="hicra study", description=DESCRIPTION, epilog=EPILOG, allow_abbrev=False,
+    parser = Parser(prog="hicra study", description=DESCRIPTION, epilog=EPILOG, allow_abbrev=False,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser, StudyConfig)
     return parser

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hicra.config import option
+from hicra.core import CREDIT_ASSIGNERS
 
 
 @dataclass
@@ -61,10 +62,15 @@ class StudyConfig:
     def __post_init__(self) -> None:
         if not self.methods:
             raise ValueError("--methods: give at least one method")
+        for method in self.methods:  # checked here, not hours later when that method's first run starts
+            if method not in CREDIT_ASSIGNERS:
+                raise ValueError(f"--methods: unknown method {method!r}; valid: {', '.join(CREDIT_ASSIGNERS)}")
         if len(set(self.methods)) != len(self.methods):
             raise ValueError(f"--methods: a method is listed twice ({','.join(self.methods)})")
         if not self.seeds:
             raise ValueError("--seeds: give at least one seed")
+        if min(self.seeds) < 0:
+            raise ValueError(f"--seeds: seeds must be >= 0, got {min(self.seeds)}")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"--seeds: a seed is listed twice ({','.join(map(str, self.seeds))})")
         if not self.pass_k:
