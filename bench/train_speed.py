@@ -3,9 +3,10 @@
 Arms (built from the same model file, problems, reward and seed, interleaved with a rotating order; ``--arms``):
 
 - ``default``: ``hicra train``'s defaults (full fine-tuning, one torch thread per core, no extra forward).
-- ``previous``: the settings the defaults replaced: one torch thread, and the no-grad token-statistics forward of the
-  generation batch that every method ran before the statistics came from TRL's own passes (``hicra_entropy`` still
-  runs exactly that pass, so the arm trains that method; its other work is the same).
+- ``previous``: the settings the defaults replaced: one torch thread, TRL's own micro-batch split, and the no-grad
+  token-statistics forward of the generation batch that every method ran before the statistics came from TRL's own
+  passes (``hicra_entropy`` still runs exactly that pass, so the arm trains that method; its other work is the same).
+- ``trl_split``: the defaults with TRL's shuffled micro-batches (``length_grouped_micro_batches`` off).
 - ``one_thread``: the defaults on one torch thread (what threads alone give).
 - ``lora``: LoRA adapters of rank 16 (peft) on the frozen base, lr 1e-4, the default threads.
 
@@ -22,7 +23,7 @@ weight gradients). backward, LoRA: 2·N_body·T + 2·N_head·T_c (activation gra
 element-wise work are not counted, so the fraction is a slight underestimate.
 
     python bench/train_speed.py                       # default and previous, 2 rounds (a few minutes on 2 cores)
-    python bench/train_speed.py --arms default,previous,one_thread,lora --rounds 2
+    python bench/train_speed.py --arms default,previous,trl_split,one_thread,lora --rounds 2
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from step_overhead import optimizer_step, print_profile  # noqa: E402
 
 ARMS = {
     "default": {},
-    "previous": {"torch_threads": 1, "method": "hicra_entropy"},
+    "previous": {"torch_threads": 1, "method": "hicra_entropy", "length_grouped_micro_batches": False},
+    "trl_split": {"length_grouped_micro_batches": False},
     "one_thread": {"torch_threads": 1},
     "lora": {"lora_r": 16, "learning_rate": 1e-4},
 }

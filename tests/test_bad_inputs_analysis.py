@@ -99,6 +99,8 @@ ROWS = [
     ("mine-review-export-keeps-labelled-csv", {"lex.json": '{"grams": ["but wait"]}',
                                                "rev.csv": "gram,human_label\nbut wait,strategic\n"},
      ["mine", "review-export", "lex.json", "--output", "rev.csv"], ["rev.csv", "exists"]),
+    ("mine-review-csv-exists", {"r.jsonl": rollouts(), "rev.csv": "gram,human_label\nbut wait,strategic\n"},
+     MINE + ["--review-csv", "rev.csv"], ["--review-csv rev.csv", "exists"]),
     ("mine-review-import-over-its-lexicon", {"lex.json": '{"grams": ["but wait"]}',
                                              "rev.csv": "gram,human_label\nbut wait,strategic\n"},
      ["mine", "review-import", "lex.json", "rev.csv", "--output", "lex.json"], ["--output lex.json", "lexicon"]),

@@ -15,6 +15,10 @@ Why this is correct under TRL's batching:
   ``sequence_advantages`` [B], is permuted along dim 0 together, and reuse never recomputes, so nothing compounds.
 - With several processes, each one tags its own slice on its own completion ids; Â already comes from rewards
   gathered over all processes, and the entropy gate's group statistics are gathered too.
+- With ``length_grouped_micro_batches`` (default) the buffered slices are re-split by completion length and cut to
+  their longest completion (:mod:`hicra.trl.batching`): rows keep all their keys, and the settings for which that
+  would change the update (per-micro-batch normalisation, several optimizer steps per generation batch) keep TRL's
+  split with a warning.
 - ``grpo`` and ``entropy_reg`` leave the parent's 1-D advantages untouched; ``entropy_reg`` uses TRL's own
   ``entropy_coef`` term (see :mod:`hicra.trl.config`).
 
@@ -34,6 +38,7 @@ trainer state, so it is unique per prompt group and the same after ``--resume``.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +51,7 @@ from hicra.lexicon import load_lexicon
 from hicra.records import ROLLOUT_SCHEMA, append_jsonl
 from hicra.rewards import AnswerReward
 from hicra.tagging.tagger import PlanningTagger
+from hicra.trl.batching import exactness_problems, regroup_by_length
 from hicra.trl.metrics import batch_grams, outcome_metrics, sg_metrics, token_metrics, token_sums
 from hicra.trl.rollout_log import ROW_KEY, PendingBatch
 
@@ -61,6 +67,13 @@ class HICRATrainer(GRPOTrainer):
         self._pending: PendingBatch | None = None
         self._capture: str | None = None  # "old": next call is TRL's old-policy pass; "loss": the loss pass
         self._captured: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._regrouped: list[dict[str, Any]] | None = None  # the buffered micro-batches already regrouped
+        self._regroup = self.args.length_grouped_micro_batches
+        problems = exactness_problems(self.args.loss_type, self.args.steps_per_generation,
+                                      self.args.gradient_accumulation_steps, self.args.top_entropy_quantile)
+        if self._regroup and problems:
+            self._regroup = False
+            warnings.warn(f"length_grouped_micro_batches is off for this run: {'; '.join(problems)}", stacklevel=2)
 
     # ------------------------------------------------------------------------------------------- credit (§3)
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
@@ -107,6 +120,15 @@ class HICRATrainer(GRPOTrainer):
             else:
                 output[ROW_KEY] = torch.arange(len(inputs), device=ids.device)
         return output
+
+    def _prepare_inputs(self, generation_batch):
+        """TRL's micro-batch, taken from micro-batches of similar completion length (``hicra.trl.batching``)."""
+        inputs = super()._prepare_inputs(generation_batch)
+        buffered = getattr(self, "_buffered_inputs", None)
+        if not (self._regroup and self.model.training and buffered) or buffered is self._regrouped:
+            return inputs
+        self._buffered_inputs = self._regrouped = regroup_by_length(buffered)  # once per new generation batch
+        return self._regrouped[self._step % self.args.steps_per_generation]
 
     def _credit_mask(self, planning, real, stats, correct, lengths, group_ids) -> torch.Tensor | None:
         """[B, T] bool tokens that get α|Â|, or ``None`` (grpo, entropy_reg: Â everywhere)."""
