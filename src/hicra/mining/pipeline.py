@@ -131,9 +131,10 @@ def check_outputs(cfg: MineConfig) -> None:
     for flag, path in (("--review-csv", cfg.review_csv), ("--llm-cache", cfg.llm_cache)):
         if path and Path(path).resolve() in (out, sidecar_path(out)):
             raise MiningError(f"{flag} {path}: would overwrite the lexicon or its sidecar")
-    if cfg.review_csv and Path(cfg.review_csv).exists():
-        raise MiningError(f"--review-csv {cfg.review_csv} exists and may hold reviewers' labels; it is never "
-                          "overwritten (remove it or choose another path)")
+    if cfg.review_csv:
+        from hicra.mining.review import refuse_existing_review
+
+        refuse_existing_review(cfg.review_csv, "--review-csv")
 
 
 def write_outputs(result: MiningResult, cfg: MineConfig) -> list[Path]:

@@ -59,13 +59,18 @@ def example_contexts(lexicon: Lexicon, texts: list[str], k: int = 3, width: int 
     return out
 
 
+def refuse_existing_review(path: str | Path, flag: str) -> None:
+    """A review CSV is never overwritten: it may hold reviewers' labels that were not imported yet."""
+    if Path(path).exists():
+        raise ReviewError(f"{flag} {path} exists and may hold reviewers' labels; it is never overwritten (remove "
+                          "it or choose another path)")
+
+
 def export_review(lexicon: Lexicon, path: str | Path, texts: list[str] | None = None, k: int = 3,
                   progress: bool = True) -> Path:
     """Write the review CSV for ``lexicon`` (contexts from ``texts`` when given)."""
     path = Path(path)
-    if path.exists():
-        raise ReviewError(f"{path} exists and may hold reviewers' labels; review-export never overwrites it (remove "
-                          "it or choose another --output)")
+    refuse_existing_review(path, "--output")
     path.parent.mkdir(parents=True, exist_ok=True)
     contexts = example_contexts(lexicon, texts or [], k, progress=progress)
     with path.open("w", encoding="utf-8", newline="") as f:

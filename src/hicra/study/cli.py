@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     from hicra.study.config import StudyConfig
 
     parser = Parser(prog="hicra study", description=DESCRIPTION, epilog=EPILOG, allow_abbrev=False,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser, StudyConfig)
     return parser
 

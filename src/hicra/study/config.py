@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hicra.config import option
-from hicra.core import CREDIT_ASSIGNERS
+from hicra.core import check_method
 
 
 @dataclass
@@ -63,8 +63,10 @@ class StudyConfig:
         if not self.methods:
             raise ValueError("--methods: give at least one method")
         for method in self.methods:  # checked here, not hours later when that method's first run starts
-            if method not in CREDIT_ASSIGNERS:
-                raise ValueError(f"--methods: unknown method {method!r}; valid: {', '.join(CREDIT_ASSIGNERS)}")
+            try:
+                check_method(method)
+            except ValueError as e:
+                raise ValueError(f"--methods: {e}") from None
         if len(set(self.methods)) != len(self.methods):
             raise ValueError(f"--methods: a method is listed twice ({','.join(self.methods)})")
         if not self.seeds:

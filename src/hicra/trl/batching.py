@@ -52,11 +52,11 @@ def merge_chunks(chunks: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def completion_lengths(ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """[B] positions each row needs: its masked length, or the full width for rows whose mask is all zero (TRL's
+def completion_lengths(mask: torch.Tensor, full: int) -> torch.Tensor:
+    """[B] positions each row needs: its masked length, or ``full`` for rows whose mask is all zero (TRL's
     ``mask_truncated_completions`` zeroes the mask of a truncated row; its tokens still exist)."""
     n = mask.sum(dim=1)
-    return torch.where(n > 0, n, torch.full_like(n, ids.shape[1]))
+    return torch.where(n > 0, n, torch.full_like(n, full))
 
 
 def regroup_by_length(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -65,7 +65,7 @@ def regroup_by_length(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     batch = merge_chunks(chunks)
     ids, mask = batch["completion_ids"], batch["completion_mask"]
     width = ids.shape[1]
-    lengths = completion_lengths(ids, mask)
+    lengths = completion_lengths(mask, width)
     order = torch.argsort(lengths, stable=True)
     size = ids.shape[0] // len(chunks)
     regrouped = []

@@ -51,7 +51,7 @@ from hicra.lexicon import load_lexicon
 from hicra.records import ROLLOUT_SCHEMA, append_jsonl
 from hicra.rewards import AnswerReward
 from hicra.tagging.tagger import PlanningTagger
-from hicra.trl.batching import exactness_problems, regroup_by_length
+from hicra.trl.batching import completion_lengths, exactness_problems, regroup_by_length
 from hicra.trl.metrics import batch_grams, outcome_metrics, sg_metrics, token_metrics, token_sums
 from hicra.trl.rollout_log import ROW_KEY, PendingBatch
 
@@ -124,7 +124,7 @@ class HICRATrainer(GRPOTrainer):
     def _prepare_inputs(self, generation_batch):
         """TRL's micro-batch, taken from micro-batches of similar completion length (``hicra.trl.batching``)."""
         inputs = super()._prepare_inputs(generation_batch)
-        buffered = getattr(self, "_buffered_inputs", None)
+        buffered = self._buffered_inputs
         if not (self._regroup and self.model.training and buffered) or buffered is self._regrouped:
             return inputs
         self._buffered_inputs = self._regrouped = regroup_by_length(buffered)  # once per new generation batch
@@ -204,8 +204,7 @@ class HICRATrainer(GRPOTrainer):
 
     def _lengths(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """[B] real completion lengths (EOS included); rows zeroed by ``mask_truncated_completions`` are full length."""
-        n = mask.sum(dim=1)
-        return torch.where(n > 0, n, torch.full_like(n, min(ids.shape[1], self.max_completion_length)))
+        return completion_lengths(mask, min(ids.shape[1], self.max_completion_length))
 
     def _group_ids(self, local: int) -> torch.Tensor:
         """[B] global index of each local sample's prompt group (groups are consecutive in the gathered batch)."""
