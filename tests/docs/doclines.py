@@ -1,4 +1,5 @@
-"""The ``hicra …`` command lines written in the README and the docs, and their check by hicra's own parsers.
+"""The ``hicra …`` command lines and the ``--flags`` written in the README and the docs, checked by hicra's own
+parsers.
 
 :func:`command_parsers` is the one place that knows how ``hicra.cli`` dispatches a command to its parsers.
 """
@@ -176,3 +177,42 @@ def check(argv: tuple[str, ...] | list[str], inline: bool = False) -> str | None
         if error and not (inline and ("arguments are required" in error or "expected one argument" in error)):
             return error
     return None
+
+
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+
+
+def known_flags(command: str | None = None) -> set[str]:
+    """The flags of ``hicra COMMAND`` (with its actions, e.g. ``mine ablate``), or of every command."""
+    names = [command] if command else list(_subparsers(_top_parser()))
+    flags: set[str] = set()
+    for name in names:
+        parsers, _ = command_parsers([name])
+        parsers += list(_subparsers(parsers[0]).values())
+        for parser in parsers:
+            flags.update(s for s in parser._option_string_actions if s.startswith("--"))
+    return flags
+
+
+def prose_flags(path: Path) -> list[tuple[int, str]]:
+    """(line, flag) of every ``--flag`` named in an inline code span of prose that is not a whole command line:
+    ```--min-df```, ```--pass-k 1,4,8```, ```mine --rollouts```. Spans that run another program are left out."""
+    found: list[tuple[int, str]] = []
+    commands = set(_subparsers(_top_parser()))
+    in_block = False
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if FENCE.match(line):
+            in_block = not in_block
+            continue
+        if in_block:
+            continue
+        for span in INLINE.findall(line):
+            first = span.split()[0] if span.split() else ""
+            if first.startswith("--") or first in commands or re.match(r"\S+ >?=? ?--", span):
+                found.extend((number, flag) for flag in FLAG.findall(span))
+    return found
+
+
+def page_command(path: Path) -> str | None:
+    """The command a guide page documents (docs/commands/NAME.md), else ``None`` (any command's flag may be named)."""
+    return path.stem if path.parent.name == "commands" and path.stem in _subparsers(_top_parser()) else None

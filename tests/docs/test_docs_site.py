@@ -47,6 +47,33 @@ def test_every_documented_command_line_parses() -> None:
     assert not errors, "documented command lines that hicra refuses:\n" + "\n".join(errors)
 
 
+def test_every_flag_named_in_prose_exists() -> None:
+    """``--min-df`` in a sentence of the mine guide must be a flag of ``hicra mine``; on other pages, of some
+    command."""
+    errors, named = [], 0
+    for path in doclines.documents():
+        command = doclines.page_command(path)
+        known = doclines.known_flags(command)
+        for number, flag in doclines.prose_flags(path):
+            named += 1
+            if flag not in known:
+                errors.append(f"{path.relative_to(REPO)}:{number}: {flag} is no flag of hicra {command or 'COMMAND'}")
+    assert named > 100, "the flag extraction found almost nothing"
+    assert not errors, "\n".join(errors)
+
+
+def test_a_renamed_flag_in_prose_is_found(tmp_path: Path) -> None:
+    page = tmp_path / "commands" / "mine.md"
+    page.parent.mkdir()
+    page.write_text("Keeps `--min-df` 1% and `--min-doc-freq`; `mine --max-solution N`; `pip install --no-deps`.\n"
+                    "```bash\n--not-prose\n```\n", encoding="utf-8")
+    assert doclines.page_command(page) == "mine"
+    flags = [flag for _, flag in doclines.prose_flags(page)]
+    assert flags == ["--min-df", "--min-doc-freq", "--max-solution"]
+    assert [f for f in flags if f not in doclines.known_flags("mine")] == ["--min-doc-freq", "--max-solution"]
+    assert "--hicra-alpha" not in doclines.known_flags("mine") and "--hicra-alpha" in doclines.known_flags()
+
+
 @pytest.mark.parametrize("line, problem", [
     ("hicra train --hicra-alfa 0.3", "unrecognized arguments: --hicra-alfa"),  # a renamed flag
     ("hicra train --method grpo_plus", "invalid choice: 'grpo_plus'"),
