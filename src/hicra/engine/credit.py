@@ -90,7 +90,8 @@ def check_planning(tagger: PlanningTagger, rows: list[list[int]], optimised: Ten
             f"(algorithm.hicra.require_planning=false skips this check)")
 
 
-def step_generator(seed: int, index: int) -> torch.Generator:
-    """A CPU generator for the draws of generation batch ``index`` of a run seeded ``seed`` (same after a resume)."""
-    digest = hashlib.sha256(f"hicra-credit:{seed}:{index}".encode()).digest()
+def step_generator(seed: int, index: int, part: int = 0) -> torch.Generator:
+    """A CPU generator for the draws of generation batch ``index`` of a run seeded ``seed``, on process ``part``
+    (the same after a resume; independent across batches and processes)."""
+    digest = hashlib.sha256(f"hicra-credit:{seed}:{index}:{part}".encode()).digest()
     return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)

@@ -35,7 +35,7 @@ examples:
   hicra train --config configs/qwen3_4b_hicra.yaml   # GPU recipe (vLLM), via accelerate launch
   hicra train --resume runs/hicra-20250101-120000    # continue after a crash or kill
 
-run directory: config.yaml, checkpoint-N/, metrics.jsonl (keys: hicra/trl/metrics.py), rollouts.jsonl
+run directory: config.yaml, checkpoint-N/, metrics.jsonl (keys: hicra/engine/metrics.py), rollouts.jsonl
 (schema: hicra/records.py), runs/ (TensorBoard)."""
 
 # TRL / Trainer fields shown in --help besides hicra's own and the ones hicra gives new defaults

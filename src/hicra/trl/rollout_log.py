@@ -5,28 +5,22 @@ come from forward passes TRL already does — the old-policy pass of a generatio
 the loss pass, where the policy is still the sampling policy (see :mod:`hicra.trl.trainer`). The loss pass sees the
 batch shuffled and split into ``steps_per_generation`` slices, so every row carries its index (``ROW_KEY``) and a
 :class:`PendingBatch` collects the values slice by slice; once every row has them the records are complete.
+:class:`RolloutLog` holds the pending batch and the capture of those passes, with an explicit lifecycle.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 from torch import Tensor
 
+from hicra.engine.records import fill_token_stats
+
 ROW_KEY = "rollout_row"  # [B] index of each row of the generation batch, carried through TRL's shuffle and split
-DIGITS = 5  # decimals kept for per-token floats in the rollout log
-
-
-def rounded_rows(values: Tensor, lengths: list[int]) -> list[list[float]]:
-    """Rows of [B, T] ``values`` cut at ``lengths`` and rounded to :data:`DIGITS` decimals (one vectorised pass).
-
-    Division by 10^DIGITS in float64 is correctly rounded, so each value prints as its short decimal form.
-    """
-    scale = 10.0 ** DIGITS
-    table = (values.detach().double() * scale).round().div_(scale).tolist()
-    return [row[:n] for row, n in zip(table, lengths)]
+Stats = tuple[Tensor, Tensor]  # [B, T] log-probs and entropies of the sampling policy
 
 
 @dataclass
@@ -34,10 +28,9 @@ class PendingBatch:
     """The local generation batch's records and [B, T] tensors, until the token statistics of every row are known."""
 
     records: list[dict[str, Any]]
-    lengths: list[int]
     real: Tensor  # [B, T] real completion tokens
     planning: Tensor  # [B, T] planning tokens
-    credit: Tensor  # [B, T] tokens given α|Â|
+    credit: Tensor  # [B, T] tokens given extra credit
     advantages: Tensor  # [B] or [B, T] final advantages
     grams: list[str]  # SGs of the batch's maximal occurrences (§2.2.2)
     logps: Tensor | None = None  # [B, T] sampling-policy log-probs, filled by rows
@@ -71,7 +64,74 @@ class PendingBatch:
     def finished_records(self, with_stats: bool) -> list[dict[str, Any]]:
         """The records with ``logprobs``/``entropies`` filled (empty lists without statistics)."""
         if with_stats and self.logps is not None:
-            for rec, lp, ent in zip(self.records, rounded_rows(self.logps, self.lengths),
-                                    rounded_rows(self.entropies, self.lengths)):
-                rec["logprobs"], rec["entropies"] = lp, ent
+            fill_token_stats(self.records, self.logps, self.entropies)
         return self.records
+
+
+class RolloutLog:
+    """The trainer's rollout log state: the pending batch and the capture of the sampling policy's statistics.
+
+    Lifecycle of one generation batch:
+
+    1. ``with log.generation(old_pass)``: around TRL's generation; when TRL runs its old-policy pass there, the first
+       policy forward inside (:meth:`observe`) is captured; :meth:`take` returns it afterwards.
+    2. :meth:`open` the batch's :class:`PendingBatch` (returning the previous one, to be flushed).
+    3. ``with log.loss_pass(rows)``: around each loss pass of an incomplete batch; its forward fills ``rows``.
+    4. :meth:`pop` the batch once :attr:`complete` (or when the next batch opens) and write it.
+    """
+
+    def __init__(self) -> None:
+        self._armed = False  # the next policy forward is the sampling policy's: capture it
+        self._captured: Stats | None = None
+        self.pending: PendingBatch | None = None
+
+    @property
+    def armed(self) -> bool:
+        """Whether the next policy forward should also compute (and hand over) token entropies."""
+        return self._armed
+
+    def observe(self, logps: Tensor, entropies: Tensor | None) -> None:
+        """Called with every policy forward's output; keeps a detached copy of the first one after arming."""
+        if self._armed and entropies is not None:
+            self._captured = (logps.detach().float(), entropies.detach().float())
+        self._armed = False
+
+    @contextmanager
+    def generation(self, old_pass: bool) -> Iterator[None]:
+        self._armed, self._captured = old_pass, None
+        try:
+            yield
+        finally:
+            self._armed = False
+
+    def take(self) -> Stats | None:
+        """The captured statistics (once)."""
+        stats, self._captured = self._captured, None
+        return stats
+
+    def open(self, batch: PendingBatch) -> PendingBatch | None:
+        previous, self.pending = self.pending, batch
+        return previous
+
+    def pop(self) -> PendingBatch | None:
+        batch, self.pending = self.pending, None
+        return batch
+
+    def fills(self, rows: Tensor | None) -> bool:
+        """Whether a loss pass over ``rows`` should fill the pending batch's statistics."""
+        return self.pending is not None and rows is not None and not self.pending.complete
+
+    @property
+    def complete(self) -> bool:
+        return self.pending is not None and self.pending.complete
+
+    @contextmanager
+    def loss_pass(self, rows: Tensor) -> Iterator[None]:
+        self._armed, self._captured = True, None
+        try:
+            yield
+        finally:
+            self._armed = False
+        stats = self.take()
+        if stats is not None and self.pending is not None:
+            self.pending.fill(rows, *stats)
