@@ -17,7 +17,8 @@ from typing import Any, Iterator
 import torch
 from torch import Tensor
 
-from hicra.engine.records import fill_token_stats
+from hicra.engine.metrics import token_sums
+from hicra.engine.records import fill_token_stats, rollout_records
 
 ROW_KEY = "rollout_row"  # [B] index of each row of the generation batch, carried through TRL's shuffle and split
 Stats = tuple[Tensor, Tensor]  # [B, T] log-probs and entropies of the sampling policy
@@ -61,11 +62,36 @@ class PendingBatch:
         self.entropies[target, :width] = entropies.detach()[new.to(entropies.device)].float()
         self.seen[rows[new]] = True
 
-    def finished_records(self, with_stats: bool) -> list[dict[str, Any]]:
+    def finished_records(self) -> list[dict[str, Any]]:
         """The records with ``logprobs``/``entropies`` filled (empty lists without statistics)."""
-        if with_stats and self.logps is not None:
+        if self.logps is not None:
             fill_token_stats(self.records, self.logps, self.entropies)
         return self.records
+
+    def token_sums(self) -> Tensor:
+        """This process's :func:`hicra.engine.metrics.token_sums` of the batch."""
+        return token_sums(self.real, self.planning, self.credit, self.advantages, self.entropies, self.logps)
+
+
+def pending_batch(tokenizer, step: int, batch_index: int, inputs: list[dict[str, Any]], output: dict[str, Any],
+                  real: Tensor, planning: Tensor, credit: Tensor | None, stats: Stats | None, correct: Tensor,
+                  rewards: Tensor, group_ids: Tensor, grams: list[list[str]]) -> PendingBatch:
+    """A TRL generation batch's records (statistics still missing unless ``stats``) and what its metrics need.
+
+    ``output`` is TRL's generation output (``prompt_ids``, ``prompt_mask``, ``completion_ids``, final
+    ``advantages``); ``group_id`` is ``"{batch_index}-{group}"``, unique per prompt group over the run.
+    """
+    ids = [row[: int(n)] for row, n in zip(output["completion_ids"].tolist(), real.sum(dim=1).tolist())]
+    prompt_rows = [row[m.bool()].tolist() for row, m in zip(output["prompt_ids"], output["prompt_mask"])]
+    records = rollout_records(
+        step=step, prompt_ids=[x.get("prompt_id", "") for x in inputs],
+        group_ids=[f"{batch_index}-{g}" for g in group_ids.tolist()], prompts=tokenizer.batch_decode(prompt_rows),
+        completions=tokenizer.batch_decode(ids, skip_special_tokens=True), completion_ids=ids, planning=planning,
+        rewards=rewards.tolist(), correct=correct.tolist(), answers=[x.get("answer", "") for x in inputs],
+        tasks=[x.get("task", "") for x in inputs])
+    return PendingBatch(records, real, planning, credit if credit is not None else torch.zeros_like(real),
+                        output["advantages"], [g for row in grams for g in row],
+                        None if stats is None else stats[0], None if stats is None else stats[1])
 
 
 class RolloutLog:

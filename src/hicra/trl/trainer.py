@@ -52,15 +52,14 @@ from trl import GRPOTrainer
 
 from hicra.core import CreditInputs, get_credit_method, long_correct_sequences
 from hicra.engine.credit import step_generator, tag_rows
-from hicra.engine.metrics import step_metrics, token_sums
-from hicra.engine.records import rollout_records
+from hicra.engine.metrics import step_metrics
 from hicra.engine.runlog import metrics_row
 from hicra.lexicon import load_lexicon
 from hicra.records import append_jsonl
 from hicra.rewards import AnswerReward
 from hicra.tagging.tagger import PlanningTagger
 from hicra.trl.batching import completion_lengths, exactness_problems, regroup_by_length
-from hicra.trl.rollout_log import ROW_KEY, PendingBatch, RolloutLog
+from hicra.trl.rollout_log import ROW_KEY, PendingBatch, RolloutLog, pending_batch
 
 
 class HICRATrainer(GRPOTrainer):
@@ -217,32 +216,18 @@ class HICRATrainer(GRPOTrainer):
     # ----------------------------------------------------------------------------------------- side outputs
     def _pending_batch(self, inputs, output, real, planning, credit, stats, correct, rewards, group_ids,
                        grams) -> PendingBatch:
-        """The batch's rollout records (statistics still missing unless ``stats``) and what its metrics need."""
-        batch = self._generation_index()
-        decode = self.processing_class.batch_decode
-        ids = [row[: int(n)] for row, n in zip(output["completion_ids"].tolist(), real.sum(dim=1).tolist())]
-        prompt_rows = [row[m.bool()].tolist() for row, m in zip(output["prompt_ids"], output["prompt_mask"])]
-        records = rollout_records(
-            step=self.state.global_step, prompt_ids=[x.get("prompt_id", "") for x in inputs],
-            group_ids=[f"{batch}-{g}" for g in group_ids.tolist()], prompts=decode(prompt_rows),
-            completions=decode(ids, skip_special_tokens=True), completion_ids=ids, planning=planning,
-            rewards=rewards.tolist(), correct=correct.tolist(), answers=[x.get("answer", "") for x in inputs],
-            tasks=[x.get("task", "") for x in inputs])
-        with_stats = stats is not None and self.args.log_token_stats
-        return PendingBatch(records, real, planning, credit if credit is not None else torch.zeros_like(real),
-                            output["advantages"], [g for row in grams for g in row],
-                            stats[0] if with_stats else None, stats[1] if with_stats else None)
+        return pending_batch(self.processing_class, self.state.global_step, self._generation_index(), inputs, output,
+                             real, planning, credit, stats if self.args.log_token_stats else None, correct, rewards,
+                             group_ids, grams)
 
     def _flush(self, pending: PendingBatch | None) -> None:
         """Metrics of a generation batch into this step's log and its records into ``rollouts.jsonl``."""
         if pending is None:
             return
-        with_stats = pending.logps is not None
-        sums = token_sums(pending.real, pending.planning, pending.credit, pending.advantages,
-                          pending.entropies if with_stats else None, pending.logps if with_stats else None)
-        sums = self.accelerator.reduce(sums, reduction="sum")
-        records = gather_object(pending.finished_records(with_stats))
-        metrics = step_metrics(records, sums, gather_object(pending.grams), with_stats, self.reward_funcs)
+        sums = self.accelerator.reduce(pending.token_sums(), reduction="sum")
+        records = gather_object(pending.finished_records())
+        metrics = step_metrics(records, sums, gather_object(pending.grams), pending.logps is not None,
+                               self.reward_funcs)
         for key, value in metrics.items():
             self._metrics["train"][key].append(value)
         if self.accelerator.is_main_process:
