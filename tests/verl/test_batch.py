@@ -139,7 +139,7 @@ def test_empty_mask_with_grams_in_text_fails_loudly(tokenizer, tagger):
     with pytest.raises(PlanningMaskError, match="all zero.*refusing to train plain GRPO"):
         check_planning(tagger, ids, everything, torch.zeros(2, 40, dtype=torch.bool))
     plain = [tokenizer("12 + 30 = 42.", add_special_tokens=False)["input_ids"]]
-    check_planning(tagger, plain, everything[:1], torch.zeros(1, 8, dtype=torch.bool))  # no SG in the text: an empty mask is fine
+    check_planning(tagger, plain, everything[:1], torch.zeros(1, 8, dtype=torch.bool))  # no SG: an empty mask is fine
     batch, _ = make_batch(tokenizer, texts=["12 + 30 = 42.", "12 + 30 = 41."], rewards=[1.0, 0.0], uids=["a", "a"])
     out, _ = apply_hicra(batch, tagger, HICRAVerlConfig(alpha=0.2))
     assert not out.batch["planning_mask"].any()

@@ -40,7 +40,8 @@ def top_k_per_row(values: Tensor, mask: Tensor, k: Tensor) -> Tensor:
     mask = mask.bool()
     ranked = torch.where(mask, values.float(), torch.full_like(values, float("-inf"), dtype=torch.float32))
     order = torch.argsort(ranked, dim=1, descending=True, stable=True)
-    rank = torch.empty_like(order).scatter_(1, order, torch.arange(order.shape[1], device=order.device).expand_as(order))
+    positions = torch.arange(order.shape[1], device=order.device).expand_as(order)
+    rank = torch.empty_like(order).scatter_(1, order, positions)
     return (rank < k.to(rank.device).unsqueeze(1)) & mask
 
 

@@ -20,8 +20,8 @@ Train a policy with hierarchy-aware credit assignment (HICRA, arXiv 2509.03646 �
 GRPOTrainer. With no option: HICRA on SmolLM2-135M-Instruct and easy reasoning-gym arithmetic, offline, about
 15 minutes on 2 CPU cores, ending with a summary table.
 
-Methods (--method): hicra (Â + α|Â| on Strategic-Gram planning tokens), grpo (clip-higher GRPO/DAPO baseline),
-hicra_entropy (the bonus on entropy-gated tokens), entropy_reg (GRPO + token-entropy bonus).
+Methods: see --method below (the credit-assignment methods registered in hicra.core.registry, among them control
+arms that are not in the paper).
 
 Order of precedence: field defaults < --preset < --config FILE.yaml < flags. YAML keys are the field names below
 (underscores); every trl.GRPOConfig / transformers.TrainingArguments field is accepted too (--help-all lists them)."""

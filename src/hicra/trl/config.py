@@ -72,7 +72,8 @@ class HICRAConfig(GRPOConfig):
     }
 
     # ------------------------------------------------------------------------------------- credit assignment (§3)
-    method: str = _opt("hicra", "credit assignment: " + "; ".join(f"'{k}' = {m.description}" for k, m in CREDIT_METHODS.items()),
+    method: str = _opt("hicra", "credit assignment: " + "; ".join(f"'{k}' = {m.description}"
+                                                             for k, m in CREDIT_METHODS.items()),
                        choices=tuple(CREDIT_METHODS))
     hicra_alpha: float = _opt(0.2, "α ∈ [0, 1) of HICRA: planning-token advantage Â + α|Â| (paper: 0.2; 0 = GRPO; "
                                     "α ≥ 1 would turn negative planning advantages positive)", ge=0, lt=1)
