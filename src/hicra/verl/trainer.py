@@ -106,7 +106,8 @@ class HICRATrainer(PPOTrainerSync):
         if not self._started:
             self._start_run_dir(step)
         data, nested_mask, prompts = self._fetch(batch)
-        real = [i for i, tag in enumerate(batch.tags) if not (tag or {}).get("is_padding", False)]
+        tags = batch.tags or [{}] * len(batch)  # verl tags every row; padding rows carry is_padding=True
+        real = [i for i, tag in enumerate(tags) if not (tag or {}).get("is_padding", False)]
         kept, info = apply_hicra(data.select_idxs(real), self.tagger, self.hicra,
                                  step_generator(self.hicra.seed, step))
         advantages = data.batch["advantages"].clone()
