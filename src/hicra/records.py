@@ -37,7 +37,7 @@ task                str             data source or reasoning-gym task name
   token statistics are off).
 
 **Metrics row**: one JSON object per optimizer step in ``RUN_DIR/metrics.jsonl`` with ``step`` and float metrics;
-the trainer documents its keys in :mod:`hicra.trl.metrics`.
+the trainer documents its keys in :mod:`hicra.engine.metrics`.
 """
 
 from __future__ import annotations

@@ -72,5 +72,5 @@ def test_bad_inputs_raise_clear_errors():
         with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\)"):
             hicra_advantages(torch.ones(2), torch.ones(2, 2, dtype=torch.bool), alpha)
     hicra_advantages(torch.ones(2), torch.ones(2, 2, dtype=torch.bool), 0.999)
-    with pytest.raises(ValueError, match="valid: grpo, hicra"):
+    with pytest.raises(ValueError, match="valid: grpo, hicra, hicra_entropy, entropy_reg, hicra_random"):
         check_method("ppo")

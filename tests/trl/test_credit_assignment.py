@@ -8,7 +8,8 @@ import pytest
 import torch
 from trl import GRPOTrainer
 
-from hicra.core import entropy_bonus, grpo_advantages
+from hicra.core import entropy_bonus, grpo_advantages, hicra_advantages, matched_random_mask
+from hicra.engine.credit import step_generator
 from hicra.trl.config import HICRAConfig
 from hicra.trl.run import build_trainer
 from hicra.trl.trainer import HICRATrainer
@@ -33,6 +34,19 @@ class Capture(HICRATrainer):
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
 
+class Generations(HICRATrainer):
+    """Keeps every generation batch's output in generation order (before TRL shuffles it)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.batches: list[dict] = []
+
+    def _generate_and_score_completions(self, inputs):
+        output = super()._generate_and_score_completions(inputs)
+        self.batches.append({k: v.clone() for k, v in output.items() if torch.is_tensor(v)})
+        return output
+
+
 def _train(values, cls=HICRATrainer):
     trainer = build_trainer(HICRAConfig(**values), extra_rewards=[text_reward], trainer_cls=cls)
     trainer.train()
@@ -43,10 +57,12 @@ def _real(inputs):
     return inputs["completion_mask"].bool()
 
 
-@pytest.mark.parametrize("lora_r", [0, 4], ids=["full", "lora"])
-def test_alpha_zero_reproduces_grpo_parameters_exactly(tiny_values, tmp_path, lora_r):
+@pytest.mark.parametrize("method, lora_r", [("hicra", 0), ("hicra", 4), ("hicra_random", 0), ("hicra_execution", 0),
+                                            ("hicra_scaled", 0)], ids=["full", "lora", "random", "execution",
+                                                                       "scaled"])
+def test_alpha_zero_reproduces_grpo_parameters_exactly(tiny_values, tmp_path, method, lora_r):
     values = dict(tiny_values, learning_rate=1e-2, max_steps=2, lora_r=lora_r)
-    hicra = _train(dict(values, method="hicra", hicra_alpha=0.0, output_dir=str(tmp_path / "h")))
+    hicra = _train(dict(values, method=method, hicra_alpha=0.0, output_dir=str(tmp_path / "h")))
     grpo = _train(dict(values, output_dir=str(tmp_path / "g")), cls=GRPOTrainer)
     a, b = hicra.model.state_dict(), grpo.model.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
@@ -135,6 +151,41 @@ def test_entropy_gated_variant_selects_top_q_of_eligible_sequences(tiny_values):
     assert torch.equal(bonus.sum(1)[nonzero], torch.ceil(counts[nonzero] * 0.5).long())
     row = json.loads((trainer.run_dir / "metrics.jsonl").read_text().splitlines()[0])
     assert 0.4 < row["hicra/credit_tokens"] <= 0.7
+
+
+@pytest.mark.parametrize("method", ["hicra_random", "hicra_execution"])
+def test_random_controls_draw_planning_many_tokens_from_the_step_generator(tiny_values, method):
+    alpha = 0.5
+    trainer = _train(dict(tiny_values, method=method, hicra_alpha=alpha, max_steps=2), cls=Generations)
+    drawn = 0
+    for index, inputs in enumerate(trainer.batches):  # one generation batch per step, rows in generation order
+        adv, seq, plan, real = (inputs["advantages"], inputs["sequence_advantages"], inputs["planning_mask"],
+                                _real(inputs))
+        among = real if method == "hicra_random" else real & ~plan
+        expected = matched_random_mask(plan & real, among, step_generator(trainer.args.seed, index))
+        assert torch.equal(adv, hicra_advantages(seq, expected, alpha))  # seeded from the run seed and the batch
+        assert torch.equal(expected.sum(1), torch.minimum((plan & real).sum(1), among.sum(1)))
+        drawn += int(expected.sum())
+    assert drawn > 0
+
+
+class BoxedShare:
+    """A reward function with the ``step_metrics`` hook (its keys go into metrics.jsonl)."""
+
+    __name__ = "boxed_share"
+
+    def __call__(self, completions, **_):
+        return [0.0] * len(completions)
+
+    def step_metrics(self, records):
+        return {"toy/records": float(len(records))}
+
+
+def test_reward_functions_step_metrics_reach_metrics_jsonl(tiny_values):
+    trainer = build_trainer(HICRAConfig(**dict(tiny_values, max_steps=1)), extra_rewards=[BoxedShare()])
+    trainer.train()
+    row = json.loads((trainer.run_dir / "metrics.jsonl").read_text().splitlines()[0])
+    assert row["toy/records"] == 4.0  # 2 prompts × 2 samples
 
 
 def test_group_ids_and_slices_follow_trl_process_layout():

@@ -10,7 +10,7 @@ import torch
 
 from hicra.data import load_problems, make_prompt
 from hicra.rewards import SAFE_GYM_SCORERS, AnswerReward, last_number
-from hicra.trl.metrics import outcome_metrics, semantic_entropy, token_metrics, token_sums
+from hicra.engine.metrics import outcome_metrics, semantic_entropy, token_metrics, token_sums
 
 
 def test_gym_mix_is_interleaved_seeded_and_at_the_requested_difficulty():

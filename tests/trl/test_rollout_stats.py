@@ -16,7 +16,8 @@ from hicra.lexicon import load_lexicon
 from hicra.records import read_jsonl
 from hicra.tagging.tagger import PlanningTagger
 from hicra.trl.config import HICRAConfig
-from hicra.trl.metrics import batch_grams, sg_metrics
+from hicra.engine.credit import tag_rows
+from hicra.engine.metrics import sg_metrics
 from hicra.trl.rollout_log import ROW_KEY
 from hicra.trl.run import build_trainer
 from hicra.trl.trainer import HICRATrainer
@@ -100,7 +101,8 @@ def test_trainer_and_analyze_count_strategic_grams_alike(tiny_model_dir, tmp_pat
     with rollouts.open("w", encoding="utf-8") as f:
         for step, texts in enumerate(steps):
             ids = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
-            expected.append(sg_metrics(batch_grams(tagger.tag_ids(ids))))  # what the trainer logs
+            grams = [g for row in tag_rows(tagger, ids).grams for g in row]
+            expected.append(sg_metrics(grams))  # what the trainer logs
             for k, (text, tok) in enumerate(zip(texts, ids)):
                 f.write(json.dumps({"step": step, "prompt_id": f"p{k}", "completion": text, "completion_ids": tok,
                                     "reward": 0.0}) + "\n")

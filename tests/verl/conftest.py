@@ -17,3 +17,20 @@ def _has_verl() -> bool:
 
 if not _has_verl():
     collect_ignore_glob = ["*.py"]
+
+if _has_verl():
+    import pytest
+
+    @pytest.fixture(scope="session")
+    def queue():
+        """verl's TransferQueue on a local Ray (one per test session)."""
+        import ray
+        import transfer_queue as tq
+        from omegaconf import OmegaConf
+
+        ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False)
+        tq.init(OmegaConf.create({"backend": {"SimpleStorage": {"num_data_storage_units": 1,
+                                                                "total_storage_size": 10000}}}))
+        yield tq
+        tq.close()
+        ray.shutdown()

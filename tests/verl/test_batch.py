@@ -13,7 +13,8 @@ from hicra.core import entropy_gated_mask, grpo_advantages, hicra_advantages, lo
 from hicra.lexicon import load_lexicon
 from hicra.models import load_tokenizer
 from hicra.tagging.tagger import PlanningTagger
-from hicra.verl.batch import PlanningMaskError, apply_hicra, check_planning, rollout_records, step_metrics
+from hicra.engine.credit import PlanningMaskError, check_planning
+from hicra.verl.batch import apply_hicra, rollout_records, step_metrics
 from hicra.verl.config import HICRAVerlConfig
 
 TEXTS = [r for _, r, _ in STEPS[1]] + [r for _, r, _ in STEPS[2][:4]]
@@ -126,7 +127,7 @@ def test_records_and_metrics(tokenizer, tagger):
     assert [r["correct"] for r in records] == [s >= 0.5 for s in REWARDS]
     assert all(len(r["planning"]) == len(r["entropies"]) == len(r["completion_ids"]) for r in records)
     assert sum(map(sum, (r["planning"] for r in records))) == int(out.batch["planning_mask"].sum())
-    m = step_metrics(out, info)
+    m = step_metrics(out, info, records)
     assert 0 < m["hicra/planning_ratio"] < 1 and m["hicra/sg_count"] > 0
     assert m["hicra/adv_planning"] != m["hicra/adv_execution"]
     assert m["hicra/accuracy"] == pytest.approx(sum(s >= 0.5 for s in REWARDS) / len(REWARDS))
@@ -134,10 +135,11 @@ def test_records_and_metrics(tokenizer, tagger):
 
 def test_empty_mask_with_grams_in_text_fails_loudly(tokenizer, tagger):
     ids = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in TEXTS[:2]]
+    everything = torch.ones(2, 40, dtype=torch.bool)
     with pytest.raises(PlanningMaskError, match="all zero.*refusing to train plain GRPO"):
-        check_planning(tagger, ids, torch.zeros(2, 40, dtype=torch.bool))
+        check_planning(tagger, ids, everything, torch.zeros(2, 40, dtype=torch.bool))
     plain = [tokenizer("12 + 30 = 42.", add_special_tokens=False)["input_ids"]]
-    check_planning(tagger, plain, torch.zeros(1, 8, dtype=torch.bool))  # no SG in the text: an empty mask is fine
+    check_planning(tagger, plain, everything[:1], torch.zeros(1, 8, dtype=torch.bool))  # no SG: an empty mask is fine
     batch, _ = make_batch(tokenizer, texts=["12 + 30 = 42.", "12 + 30 = 41."], rewards=[1.0, 0.0], uids=["a", "a"])
     out, _ = apply_hicra(batch, tagger, HICRAVerlConfig(alpha=0.2))
     assert not out.batch["planning_mask"].any()

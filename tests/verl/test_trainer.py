@@ -10,53 +10,52 @@ from test_plugin import HICRA, verl_config
 
 from hicra.core import hicra_advantages
 from hicra.lexicon import load_lexicon
-from hicra.models import load_tokenizer
 from hicra.records import read_rollouts
 from hicra.tagging.tagger import PlanningTagger
 
 
-@pytest.fixture(scope="module")
-def queue():
-    import ray
-    import transfer_queue as tq
-    from omegaconf import OmegaConf
-
-    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False)
-    tq.init(OmegaConf.create({"backend": {"SimpleStorage": {"num_data_storage_units": 1, "total_storage_size": 1000}}}))
-    yield tq
-    tq.close()
-    ray.shutdown()
-
-
-def put_step(tq, tokenizer):
-    """One step's samples as verl's agent loop stores them (verl's list_of_dict_to_tensordict, keys uid_session_0)."""
+def put_step(tq, tokenizer, texts=TEXTS, rewards=REWARDS, uids=UIDS, extra=None, prefix="s"):
+    """One step's samples as verl's agent loop stores them (verl's list_of_dict_to_tensordict, keys uid_session_0);
+    ``extra(i, n)`` adds per-sample fields (e.g. old_log_probs, entropy) of a response of n tokens."""
     from verl.utils.tensordict_utils import list_of_dict_to_tensordict
 
     samples, keys = [], []
-    for i, (text, reward, uid) in enumerate(zip(TEXTS, REWARDS, UIDS)):
+    for i, (text, reward, uid) in enumerate(zip(texts, rewards, uids)):
         ids = torch.tensor(tokenizer(text, add_special_tokens=False)["input_ids"])
         scores = torch.zeros(len(ids))
         scores[-1] = reward
         prompt = torch.tensor(tokenizer(f"<|im_start|>user\nproblem {uid}<|im_end|>\n")["input_ids"])
-        samples.append({"prompts": prompt, "responses": ids, "response_mask": torch.ones(len(ids), dtype=torch.int64),
-                        "rm_scores": scores, "uid": uid, "data_source": "toy", "reward_model": {"ground_truth": "42"}})
-        keys.append(f"{uid}_{i}_0")
+        sample = {"prompts": prompt, "responses": ids, "response_mask": torch.ones(len(ids), dtype=torch.int64),
+                  "rm_scores": scores, "uid": f"{prefix}{uid}", "data_source": "toy",
+                  "reward_model": {"ground_truth": "42"}}
+        sample.update(extra(i, len(ids)) if extra else {})
+        samples.append(sample)
+        keys.append(f"{prefix}{uid}_{i}_0")
     return tq.kv_batch_put(keys=keys, partition_id="train", fields=list_of_dict_to_tensordict(samples),
                            tags=[{"global_steps": 1}] * len(keys))
+
+
+def make_trainer(tmp_path, overrides=()):
+    """verl's trainer for ``trainer.v1.trainer_mode=hicra`` on SmolLM2's tokenizer (verl's own tokenizer setup)."""
+    from hicra.models import resolve_model_path
+    from hicra.verl.trainer import HICRATrainer
+
+    config = verl_config(HICRA + [f"+algorithm.hicra.run_dir={tmp_path}", "actor_rollout_ref.rollout.n=4",
+                                  f"actor_rollout_ref.model.path={resolve_model_path('smollm2', False)}",
+                                  *overrides])
+    trainer = HICRATrainer(config)
+    trainer._init_tokenizer()
+    trainer.global_steps = 1
+    return trainer
 
 
 def test_advantage_step_through_the_queue(queue, tmp_path):
     from verl.trainer.ppo.v1.replay_buffer import ReplayBuffer, ReplayBufferAsync
 
-    from hicra.verl.trainer import HICRATrainer
-
-    config = verl_config(HICRA + ["+algorithm.hicra.alpha=0.2", f"+algorithm.hicra.run_dir={tmp_path}",
-                                  "actor_rollout_ref.rollout.n=4", "actor_rollout_ref.model.path=smollm2"])
-    trainer = HICRATrainer(config)
+    trainer = make_trainer(tmp_path, ["+algorithm.hicra.alpha=0.2"])
     assert trainer.trainer_mode == "sync" and type(trainer.replay_buffer) is ReplayBuffer
     assert not isinstance(trainer.replay_buffer, ReplayBufferAsync)
-    tokenizer = trainer.tokenizer = load_tokenizer("smollm2")
-    trainer.global_steps = 1
+    tokenizer = trainer.tokenizer
     meta = put_step(queue, tokenizer)
     metrics: dict = {}
     trainer._compute_advantage(meta, metrics)

@@ -52,6 +52,24 @@ def grpo_advantages(
     raise ValueError(f"unknown scale {scale!r}; valid: 'group', 'batch', 'none'")
 
 
+def check_alpha(alpha: float) -> float:
+    """Return α if it is in [0, 1), else raise: α ≥ 1 would make (1 − α)Â of a negative Â non-negative (§3)."""
+    if not 0.0 <= alpha < 1.0:  # also refuses NaN
+        raise ValueError(f"alpha must be in [0, 1), got {alpha}")
+    return alpha
+
+
+def broadcast_advantages(advantages: Tensor, mask: Tensor) -> Tensor:
+    """[B] per-sequence or [B, T] advantages as [B, T], checked against the [B, T] ``mask``."""
+    if mask.dim() != 2:
+        raise ValueError(f"planning_mask must be [B, T]; got {tuple(mask.shape)}")
+    if advantages.dim() == 1:
+        advantages = advantages.unsqueeze(1).expand(-1, mask.shape[1])
+    if advantages.shape != mask.shape:
+        raise ValueError(f"advantages {tuple(advantages.shape)} do not match planning_mask {tuple(mask.shape)}")
+    return advantages
+
+
 def hicra_advantages(advantages: Tensor, planning_mask: Tensor, alpha: float = 0.2) -> Tensor:
     """HICRA credit assignment: Â_t + α·|Â_t| on planning tokens, Â_t on execution tokens  (§3, Eq. HICRA).
 
@@ -65,28 +83,7 @@ def hicra_advantages(advantages: Tensor, planning_mask: Tensor, alpha: float = 0
     Returns:
         a new [B, T] tensor; the input is never modified, so re-applying to a buffered batch cannot compound.
     """
-    if not 0.0 <= alpha < 1.0:  # also refuses NaN
-        raise ValueError(f"alpha must be in [0, 1), got {alpha}")
-    if planning_mask.dim() != 2:
-        raise ValueError(f"planning_mask must be [B, T]; got {tuple(planning_mask.shape)}")
-    if advantages.dim() == 1:
-        advantages = advantages.unsqueeze(1).expand(-1, planning_mask.shape[1])
-    if advantages.shape != planning_mask.shape:
-        raise ValueError(f"advantages {tuple(advantages.shape)} do not match planning_mask {tuple(planning_mask.shape)}")
+    check_alpha(alpha)
+    advantages = broadcast_advantages(advantages, planning_mask)
     bonus = alpha * advantages.abs() * planning_mask.to(advantages.dtype)  # α|Â| on planning tokens
     return advantages + bonus
-
-
-CREDIT_ASSIGNERS: dict[str, str] = {
-    "grpo": "same advantage Â on every token (GRPO baseline)",
-    "hicra": "Â + α|Â| on Strategic-Gram planning tokens (paper §3)",
-    "hicra_entropy": "Â + α|Â| on entropy-gated tokens (verl variant; see masks.entropy_gated_mask)",
-    "entropy_reg": "GRPO advantages plus a token-entropy bonus in the loss (baseline, paper §4.1/§4.3.2)",
-}
-
-
-def check_method(name: str) -> str:
-    """Return ``name`` if it is a known credit-assignment method, else raise listing the valid ones."""
-    if name not in CREDIT_ASSIGNERS:
-        raise ValueError(f"unknown method {name!r}; valid: {', '.join(CREDIT_ASSIGNERS)}")
-    return name

@@ -28,14 +28,21 @@ def _top_q_per_row(values: Tensor, mask: Tensor, top_q: float) -> Tensor:
     """[B, T] bool: per row, the ceil(q·n) largest ``values`` among the n masked positions (ties broken by position)."""
     if not 0.0 < top_q <= 1.0:
         raise ValueError(f"top_q must be in (0, 1], got {top_q}")
-    mask = mask.bool()
-    n = mask.sum(dim=1)
+    n = mask.bool().sum(dim=1)
     # keep ceil(q·n) tokens per sequence; q·n is rounded first so that 0.3 · 10 keeps 3, not 4
     k = torch.ceil(torch.round(n.to(torch.float64) * top_q, decimals=9)).to(torch.long)
+    return top_k_per_row(values, mask, k)
+
+
+def top_k_per_row(values: Tensor, mask: Tensor, k: Tensor) -> Tensor:
+    """[B, T] bool: per row, the ``k[b]`` largest ``values`` among the masked positions (ties broken by position;
+    fewer when the row has fewer masked positions)."""
+    mask = mask.bool()
     ranked = torch.where(mask, values.float(), torch.full_like(values, float("-inf"), dtype=torch.float32))
     order = torch.argsort(ranked, dim=1, descending=True, stable=True)
-    rank = torch.empty_like(order).scatter_(1, order, torch.arange(order.shape[1], device=order.device).expand_as(order))
-    return (rank < k.unsqueeze(1)) & mask
+    positions = torch.arange(order.shape[1], device=order.device).expand_as(order)
+    rank = torch.empty_like(order).scatter_(1, order, positions)
+    return (rank < k.to(rank.device).unsqueeze(1)) & mask
 
 
 def fork_token_mask(entropies: Tensor, completion_mask: Tensor, top_q: float = 0.3) -> Tensor:

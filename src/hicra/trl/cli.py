@@ -20,8 +20,8 @@ Train a policy with hierarchy-aware credit assignment (HICRA, arXiv 2509.03646 �
 GRPOTrainer. With no option: HICRA on SmolLM2-135M-Instruct and easy reasoning-gym arithmetic, offline, about
 15 minutes on 2 CPU cores, ending with a summary table.
 
-Methods (--method): hicra (Â + α|Â| on Strategic-Gram planning tokens), grpo (clip-higher GRPO/DAPO baseline),
-hicra_entropy (the bonus on entropy-gated tokens), entropy_reg (GRPO + token-entropy bonus).
+Methods: see --method below (the credit-assignment methods registered in hicra.core.registry, among them control
+arms that are not in the paper).
 
 Order of precedence: field defaults < --preset < --config FILE.yaml < flags. YAML keys are the field names below
 (underscores); every trl.GRPOConfig / transformers.TrainingArguments field is accepted too (--help-all lists them)."""
@@ -35,7 +35,7 @@ examples:
   hicra train --config configs/qwen3_4b_hicra.yaml   # GPU recipe (vLLM), via accelerate launch
   hicra train --resume runs/hicra-20250101-120000    # continue after a crash or kill
 
-run directory: config.yaml, checkpoint-N/, metrics.jsonl (keys: hicra/trl/metrics.py), rollouts.jsonl
+run directory: config.yaml, checkpoint-N/, metrics.jsonl (keys: hicra/engine/metrics.py), rollouts.jsonl
 (schema: hicra/records.py), runs/ (TensorBoard)."""
 
 # TRL / Trainer fields shown in --help besides hicra's own and the ones hicra gives new defaults

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from trl import GRPOConfig
 
 from hicra.config import check_fields
-from hicra.core import CREDIT_ASSIGNERS, check_method
+from hicra.core import CREDIT_METHODS, check_method
 from hicra.data.problems import DEFAULT_DATASET, DEFAULT_TEMPLATE
 from hicra.models import DEFAULT_MODEL
 
@@ -72,8 +72,9 @@ class HICRAConfig(GRPOConfig):
     }
 
     # ------------------------------------------------------------------------------------- credit assignment (§3)
-    method: str = _opt("hicra", "credit assignment: " + "; ".join(f"'{k}' = {v}" for k, v in CREDIT_ASSIGNERS.items()),
-                       choices=tuple(CREDIT_ASSIGNERS))
+    method: str = _opt("hicra", "credit assignment: " + "; ".join(f"'{k}' = {m.description}"
+                                                             for k, m in CREDIT_METHODS.items()),
+                       choices=tuple(CREDIT_METHODS))
     hicra_alpha: float = _opt(0.2, "α ∈ [0, 1) of HICRA: planning-token advantage Â + α|Â| (paper: 0.2; 0 = GRPO; "
                                     "α ≥ 1 would turn negative planning advantages positive)", ge=0, lt=1)
     lexicon: str = _opt("paper", "Strategic-Gram lexicon for planning tokens: 'paper' (Appendix A) or a lexicon file "

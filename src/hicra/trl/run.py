@@ -4,7 +4,7 @@ Run directory (``output_dir``)::
 
     config.yaml          every hicra field and every TRL field set by a preset, file or flag (``--config`` reads it)
     checkpoint-N/        TRL/Trainer checkpoints (model, optimizer, scheduler, RNG states, trainer_state.json)
-    metrics.jsonl        one row per optimizer step (keys: :mod:`hicra.trl.metrics`)
+    metrics.jsonl        one row per optimizer step (keys: :mod:`hicra.engine.metrics`)
     rollouts.jsonl       one record per sampled completion (schema: :mod:`hicra.records`)
     runs/                TensorBoard event files (``report_to``)
 
@@ -27,7 +27,8 @@ from typing import Any
 import yaml
 
 from hicra.models import last_checkpoint
-from hicra.records import check_writable, read_jsonl, write_jsonl
+from hicra.engine.runlog import truncate_run_logs
+from hicra.records import check_writable, read_jsonl
 
 RUN_FILES = ("config.yaml", "metrics.jsonl", "rollouts.jsonl", "metrics.jsonl.tmp", "rollouts.jsonl.tmp")
 PRESETS: dict[str, dict[str, Any]] = {
@@ -60,32 +61,6 @@ def config_document(config, requested: dict[str, Any]) -> dict[str, Any]:
     doc.update({k: yaml_value(v) for k, v in requested.items() if k not in doc})
     doc["output_dir"] = str(config.output_dir)
     return doc
-
-
-def truncate_logs(run_dir: Path, step: int) -> tuple[int, int]:
-    """Drop rollouts sampled at step ≥ ``step`` and metrics rows of steps > ``step``; returns how many were dropped."""
-    dropped = []
-    for name, keep in (("rollouts.jsonl", lambda r: r["step"] < step), ("metrics.jsonl", lambda r: r["step"] <= step)):
-        path = run_dir / name
-        if not path.is_file():
-            dropped.append(0)
-            continue
-        rows = _read_complete(path)
-        kept = [r for r in rows if keep(r)]
-        write_jsonl(path, kept)
-        dropped.append(len(rows) - len(kept))
-    return dropped[0], dropped[1]
-
-
-def _read_complete(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSONL file; a torn last line (the writer was killed mid-write) is dropped."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not UTF-8 text; fix or move the file to resume") from None
-    if text and not text.endswith("\n"):
-        path.write_text(text[: text.rfind("\n") + 1], encoding="utf-8")
-    return list(read_jsonl(path, ("step",)))
 
 
 def _progress_callback():
@@ -209,7 +184,7 @@ def train(config, requested: dict[str, Any], resume: bool = False, overwrite: bo
                 print(f"--overwrite: removed {', '.join(removed)} from {run_dir}", file=sys.stderr)
         run_dir.mkdir(parents=True, exist_ok=True)
         if resume:
-            truncate_logs(run_dir, step)  # drop what the interrupted run wrote after its checkpoint
+            truncate_run_logs(run_dir, step)  # drop what the interrupted run wrote after its checkpoint
         (run_dir / "config.yaml").write_text(yaml.safe_dump(config_document(config, requested), sort_keys=False),
                                              encoding="utf-8")
     state.wait_for_everyone()

@@ -1,9 +1,10 @@
 """``HICRATrainer``: TRL's ``GRPOTrainer`` with hierarchy-aware credit assignment (arXiv 2509.03646, §3).
 
-A thin adapter. The only override that changes training is :meth:`HICRATrainer._generate_and_score_completions`: after
-TRL has generated, scored and computed the GRPO advantages Â [B] of the local batch, it tags the exact completion ids
-(planning mask [B, T], :class:`hicra.tagging.PlanningTagger`) and replaces ``advantages`` by the [B, T] tensor of
-:func:`hicra.core.hicra_advantages` (Â + α|Â| on planning tokens). TRL's ``_compute_loss`` accepts [B, T] advantages
+A thin adapter over the engine-neutral :mod:`hicra.engine`. The only override that changes training is
+:meth:`HICRATrainer._generate_and_score_completions`: after TRL has generated, scored and computed the GRPO advantages
+Â [B] of the local batch, it tags the exact completion ids (planning mask [B, T], :func:`hicra.engine.credit.tag_rows`)
+and replaces ``advantages`` by the [B, T] credit of the registered method (:mod:`hicra.core.registry`; Â + α|Â| on
+planning tokens for ``hicra``). TRL's ``_compute_loss`` accepts [B, T] advantages
 as they are (it unsqueezes only 1-D ones), so the PPO-clip loss, its normalisation and gradient accumulation are the
 parent's, unchanged.
 
@@ -19,18 +20,21 @@ Why this is correct under TRL's batching:
   their longest completion (:mod:`hicra.trl.batching`): rows keep all their keys, and the settings for which that
   would change the update (per-micro-batch normalisation, several optimizer steps per generation batch) keep TRL's
   split with a warning.
+- The random controls draw from :func:`hicra.engine.credit.step_generator` of ``args.seed``, the generation-batch
+  index and the process, so ``--resume`` draws the same tokens.
 - ``grpo`` and ``entropy_reg`` leave the parent's 1-D advantages untouched; ``entropy_reg`` uses TRL's own
   ``entropy_coef`` term (see :mod:`hicra.trl.config`).
 
 Side outputs (main process only): ``rollouts.jsonl`` (schema in :mod:`hicra.records`), ``metrics.jsonl`` (keys in
-:mod:`hicra.trl.metrics`), both appended with fsync.
+:mod:`hicra.engine.metrics`, including every reward function's ``step_metrics`` hook), both appended with fsync.
 
 Token statistics without an extra forward: the sampling policy's per-token log-probs and entropies of the rollout
 log come from passes TRL does anyway. When TRL runs its old-policy pass (``num_iterations > 1``, generation not
 aligned with optimizer steps, vLLM importance sampling) they are that pass's output (its fused LM head computes the
 entropy in any case); otherwise they come from the loss pass, whose policy is still the sampling policy, slice by
 slice: each row carries its index (:data:`hicra.trl.rollout_log.ROW_KEY`) through TRL's shuffle and split, and a
-generation batch's records and metrics are written once all its rows have been seen. Only ``hicra_entropy`` without
+generation batch's records and metrics are written once all its rows have been seen
+(:class:`~hicra.trl.rollout_log.RolloutLog` holds that state). Only ``hicra_entropy`` without
 an old-policy pass keeps one no-grad forward of the generation batch, because its gate needs entropies before the
 loss. Rollout ``group_id`` is ``"{generation batch}-{group}"``, the batch index counted over the whole run from the
 trainer state, so it is unique per prompt group and the same after ``--resume``.
@@ -46,14 +50,16 @@ import torch
 from accelerate.utils import gather_object
 from trl import GRPOTrainer
 
-from hicra.core import entropy_gated_mask, hicra_advantages, long_correct_sequences
+from hicra.core import CreditInputs, get_credit_method, long_correct_sequences
+from hicra.engine.credit import step_generator, tag_rows
+from hicra.engine.metrics import step_metrics
+from hicra.engine.runlog import metrics_row
 from hicra.lexicon import load_lexicon
-from hicra.records import ROLLOUT_SCHEMA, append_jsonl
+from hicra.records import append_jsonl
 from hicra.rewards import AnswerReward
 from hicra.tagging.tagger import PlanningTagger
 from hicra.trl.batching import completion_lengths, exactness_problems, regroup_by_length
-from hicra.trl.metrics import batch_grams, outcome_metrics, sg_metrics, token_metrics, token_sums
-from hicra.trl.rollout_log import ROW_KEY, PendingBatch
+from hicra.trl.rollout_log import ROW_KEY, PendingBatch, RolloutLog, pending_batch
 
 
 class HICRATrainer(GRPOTrainer):
@@ -62,11 +68,10 @@ class HICRATrainer(GRPOTrainer):
     def __init__(self, *args: Any, tagger: PlanningTagger | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.tagger = tagger or PlanningTagger(load_lexicon(self.args.lexicon), self.processing_class)
+        self.method = get_credit_method(self.args.method)
         self.run_dir = Path(self.args.output_dir)
+        self.rollout_log = RolloutLog()
         self._gathered_rewards: torch.Tensor | None = None
-        self._pending: PendingBatch | None = None
-        self._capture: str | None = None  # "old": next call is TRL's old-policy pass; "loss": the loss pass
-        self._captured: tuple[torch.Tensor, torch.Tensor] | None = None
         self._regrouped: list[dict[str, Any]] | None = None  # the buffered micro-batches already regrouped
         self._regroup = self.args.length_grouped_micro_batches
         problems = exactness_problems(self.args.loss_type, self.args.steps_per_generation,
@@ -83,40 +88,30 @@ class HICRATrainer(GRPOTrainer):
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         training = self.model.training
-        self._captured = None
-        self._capture = "old" if training and self._old_pass_runs() else None
-        try:
+        with self.rollout_log.generation(old_pass=training and self._old_pass_runs()):
             output = super()._generate_and_score_completions(inputs)
-        finally:
-            self._capture = None
+        stats = self.rollout_log.take()
         ids, mask = output["completion_ids"], output["completion_mask"]
         lengths = self._lengths(ids, mask)
         real = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0) < lengths.unsqueeze(1)  # [B, T]
-        tagged = self.tagger.tag_ids([row[:n] for row, n in zip(ids.tolist(), lengths.tolist())])
-        planning = torch.zeros_like(real)
-        for i, t in enumerate(tagged):
-            planning[i, : len(t.planning)] = torch.as_tensor(t.planning, device=ids.device)
+        tagged = tag_rows(self.tagger, [row[:n] for row, n in zip(ids.tolist(), lengths.tolist())])
+        planning = tagged.mask(ids.shape[1], ids.device)
 
-        stats = self._captured
-        if stats is None and self.args.method == "hicra_entropy":
+        if stats is None and self.method.needs_entropy:
             stats = self._token_stats(output)  # the gate needs entropies before the loss: one extra forward
-        self._captured = None
         correct, rewards = self._outcomes(len(inputs), ids.device)
         group_ids = self._group_ids(len(inputs))
-        credit = self._credit_mask(planning, real, stats, correct, lengths, group_ids)
-
         seq_adv = output["advantages"]  # [B] GRPO Â of the local slice (rewards gathered over processes)
-        if credit is not None:
-            output["advantages"] = hicra_advantages(seq_adv, credit, self.args.hicra_alpha)  # Â + α|Â|, §3
+        output["advantages"], credit = self.method.apply(seq_adv, self._credit_inputs(
+            planning, real, stats, correct, lengths, group_ids), self.args.hicra_alpha)
         output["sequence_advantages"] = seq_adv
         output["planning_mask"] = planning
 
         if training:
-            self._flush()  # a batch left incomplete (never the case in TRL's loop) is written as it is
-            self._pending = self._pending_batch(inputs, output, real, planning, credit, stats, correct, rewards,
-                                                lengths, group_ids, tagged)
-            if self._pending.complete or not self.args.log_token_stats:
-                self._flush()
+            self._flush(self.rollout_log.open(self._pending_batch(
+                inputs, output, real, planning, credit, stats, correct, rewards, group_ids, tagged.grams)))
+            if self.rollout_log.complete or not self.args.log_token_stats:
+                self._flush(self.rollout_log.pop())
             else:
                 output[ROW_KEY] = torch.arange(len(inputs), device=ids.device)
         return output
@@ -130,20 +125,17 @@ class HICRATrainer(GRPOTrainer):
         self._buffered_inputs = self._regrouped = regroup_by_length(buffered)  # once per new generation batch
         return self._regrouped[self._step % self.args.steps_per_generation]
 
-    def _credit_mask(self, planning, real, stats, correct, lengths, group_ids) -> torch.Tensor | None:
-        """[B, T] bool tokens that get α|Â|, or ``None`` (grpo, entropy_reg: Â everywhere)."""
-        method = self.args.method
-        if method == "hicra":
-            return planning & real
-        if method == "hicra_entropy":
-            eligible = None
-            if self.args.entropy_gate_long_correct:
-                # the group mean length may span processes: decide on the gathered batch, keep the local slice
-                g_correct, g_len = self.accelerator.gather(correct), self.accelerator.gather(lengths)
-                g_group = self.accelerator.gather(group_ids)
-                eligible = long_correct_sequences(g_correct, g_len, g_group)[self._process_slice(len(correct))]
-            return entropy_gated_mask(stats[1], real, self.args.entropy_top_q, eligible)
-        return None
+    def _credit_inputs(self, planning, real, stats, correct, lengths, group_ids) -> CreditInputs:
+        """What the registered method reads; the entropy gate's group statistics span all processes."""
+        eligible = None
+        if self.method.needs_entropy and self.args.entropy_gate_long_correct:
+            # the group mean length may span processes: decide on the gathered batch, keep the local slice
+            g_correct, g_len = self.accelerator.gather(correct), self.accelerator.gather(lengths)
+            g_group = self.accelerator.gather(group_ids)
+            eligible = long_correct_sequences(g_correct, g_len, g_group)[self._process_slice(len(correct))]
+        generator = step_generator(self.args.seed, self._generation_index(), self.accelerator.process_index)
+        return CreditInputs(planning & real, real, None if stats is None else stats[1], eligible,
+                            self.args.entropy_top_q, generator)
 
     # ----------------------------------------------------------------------- token statistics without a pass
     def _old_pass_runs(self) -> bool:
@@ -153,34 +145,26 @@ class HICRATrainer(GRPOTrainer):
                 or bool(self.use_vllm and self.vllm_importance_sampling_correction))
 
     def _get_per_token_logps_and_entropies(self, model, *args, compute_entropy=False, **kwargs):
-        """TRL's forward; keeps a detached copy of the statistics of the old-policy pass and of the loss pass.
+        """TRL's forward; the rollout log keeps a detached copy of the old-policy pass's and the loss pass's statistics.
 
         TRL's fused LM head computes the entropy on every forward of the policy anyway, so asking for it on the
         old-policy pass costs nothing extra.
         """
-        capture, self._capture = self._capture, None  # only the first call after arming (the old pass comes first)
         logps, entropies, aux = super()._get_per_token_logps_and_entropies(
-            model, *args, compute_entropy=compute_entropy or capture is not None, **kwargs)
-        if capture is not None:
-            self._captured = (logps.detach().float(), entropies.detach().float())
+            model, *args, compute_entropy=compute_entropy or self.rollout_log.armed, **kwargs)
+        self.rollout_log.observe(logps, entropies)
         return logps, entropies if compute_entropy else None, aux
 
     def _compute_loss(self, model, inputs):
-        pending, rows = self._pending, inputs.get(ROW_KEY)
-        if pending is None or rows is None or pending.complete or not self.model.training:
+        rows = inputs.get(ROW_KEY)
+        if not (self.model.training and self.rollout_log.fills(rows)):
             return super()._compute_loss(model, inputs)
         # the loss pass runs the sampling policy (no optimizer step since generation, or TRL would have run the
         # old-policy pass): its log-probs and entropies are the rollout log's
-        self._capture, self._captured = "loss", None
-        try:
+        with self.rollout_log.loss_pass(rows):
             loss = super()._compute_loss(model, inputs)
-        finally:
-            self._capture = None
-        if self._captured is not None:
-            pending.fill(rows, *self._captured)
-            self._captured = None
-        if pending.complete:
-            self._flush()
+        if self.rollout_log.complete:
+            self._flush(self.rollout_log.pop())
         return loss
 
     @torch.no_grad()
@@ -230,45 +214,20 @@ class HICRATrainer(GRPOTrainer):
         return torch.tensor(flags, device=device), rewards
 
     # ----------------------------------------------------------------------------------------- side outputs
-    def _pending_batch(self, inputs, output, real, planning, credit, stats, correct, rewards, lengths, group_ids,
-                       tagged) -> PendingBatch:
-        """The batch's rollout records (statistics still missing unless ``stats``) and what its metrics need."""
-        step, batch = self.state.global_step, self._generation_index()
-        decode = self.processing_class.batch_decode
-        prompt_ids, prompt_mask, ids = output["prompt_ids"], output["prompt_mask"], output["completion_ids"]
-        n = lengths.tolist()
-        completion_ids = [row[:k] for row, k in zip(ids.tolist(), n)]
-        prompts = decode([row[m.bool()].tolist() for row, m in zip(prompt_ids, prompt_mask)])
-        completions = decode(completion_ids, skip_special_tokens=True)
-        planning_rows = planning.int().tolist()
-        groups, flags, totals = group_ids.tolist(), correct.tolist(), rewards.tolist()
-        records = [{"schema": ROLLOUT_SCHEMA, "step": step, "prompt_id": str(x.get("prompt_id", "")),
-                    "group_id": f"{batch}-{groups[i]}", "prompt": prompts[i], "completion": completions[i],
-                    "completion_ids": completion_ids[i], "logprobs": [], "entropies": [],
-                    "planning": planning_rows[i][: n[i]], "reward": float(totals[i]), "correct": bool(flags[i]),
-                    "answer": str(x.get("answer", "")), "task": str(x.get("task", ""))}
-                   for i, x in enumerate(inputs)]
-        grams = batch_grams(tagged)
-        with_stats = stats is not None and self.args.log_token_stats
-        return PendingBatch(records, n, real, planning, credit if credit is not None else torch.zeros_like(real),
-                            output["advantages"], grams, stats[0] if with_stats else None,
-                            stats[1] if with_stats else None)
+    def _pending_batch(self, inputs, output, real, planning, credit, stats, correct, rewards, group_ids,
+                       grams) -> PendingBatch:
+        return pending_batch(self.processing_class, self.state.global_step, self._generation_index(), inputs, output,
+                             real, planning, credit, stats if self.args.log_token_stats else None, correct, rewards,
+                             group_ids, grams)
 
-    def _flush(self) -> None:
-        """Metrics of the pending batch into this step's log and its records into ``rollouts.jsonl``."""
-        pending, self._pending = self._pending, None
+    def _flush(self, pending: PendingBatch | None) -> None:
+        """Metrics of a generation batch into this step's log and its records into ``rollouts.jsonl``."""
         if pending is None:
             return
-        with_stats = pending.logps is not None
-        sums = token_sums(pending.real, pending.planning, pending.credit, pending.advantages,
-                          pending.entropies if with_stats else None, pending.logps if with_stats else None)
-        sums = self.accelerator.reduce(sums, reduction="sum")
-        records = gather_object(pending.finished_records(with_stats))
-        grams = gather_object(pending.grams)
-        metrics = outcome_metrics([r["reward"] for r in records], [r["correct"] for r in records],
-                                  [r["group_id"] for r in records], [len(r["completion_ids"]) for r in records])
-        metrics.update(token_metrics(sums, with_stats))
-        metrics.update(sg_metrics(grams))
+        sums = self.accelerator.reduce(pending.token_sums(), reduction="sum")
+        records = gather_object(pending.finished_records())
+        metrics = step_metrics(records, sums, gather_object(pending.grams), pending.logps is not None,
+                               self.reward_funcs)
         for key, value in metrics.items():
             self._metrics["train"][key].append(value)
         if self.accelerator.is_main_process:
@@ -277,6 +236,4 @@ class HICRATrainer(GRPOTrainer):
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         super().log(logs, start_time)  # adds the averaged metrics of this logging window to ``logs``
         if self.accelerator.is_main_process and self.model.training and "train_runtime" not in logs:
-            row = {"step": self.state.global_step}
-            row.update({k: (None if isinstance(v, float) and v != v else v) for k, v in logs.items()})
-            append_jsonl(self.run_dir / "metrics.jsonl", [row])
+            append_jsonl(self.run_dir / "metrics.jsonl", [metrics_row(self.state.global_step, logs)])

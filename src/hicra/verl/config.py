@@ -8,23 +8,25 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Mapping
 
 from hicra.config import ConfigError, option
-
-VERL_METHODS = ("hicra", "hicra_entropy", "grpo", "entropy_reg")
+from hicra.core import CREDIT_METHODS, check_alpha, check_method
 
 
 @dataclass
 class HICRAVerlConfig:
     """Credit assignment applied after verl's GRPO advantage; each field is ``algorithm.hicra.<name>``."""
 
-    method: Literal["hicra", "hicra_entropy", "grpo", "entropy_reg"] = option(
-        "hicra", "hicra = Â + α|Â| on Strategic-Gram planning tokens (§3); hicra_entropy = the bonus on the top-q "
-                 "entropy tokens instead (deviation, see hicra.core.masks); grpo = verl's GRPO advantage unchanged "
-                 "(records and metrics still written); entropy_reg = grpo with verl's own entropy bonus "
-                 "(§4.4 baseline; needs actor_rollout_ref.actor.entropy_coeff > 0)")
-    alpha: float = option(0.2, "α ≥ 0, amplification of planning-token credit (paper: 0.2); 0 = GRPO", ge=0)
+    method: str = option(
+        "hicra", "a credit-assignment method of hicra.core.registry: " + "; ".join(
+            f"{k} = {m.description}" for k, m in CREDIT_METHODS.items()) + " (grpo keeps verl's GRPO advantage, "
+        "records and metrics still written; entropy_reg needs actor_rollout_ref.actor.entropy_coeff > 0)",
+        choices=tuple(CREDIT_METHODS))
+    alpha: float = option(0.2, "α ∈ [0, 1), amplification of planning-token credit (paper: 0.2); 0 = GRPO; α ≥ 1 "
+                               "would turn negative planning advantages positive", ge=0, lt=1)
+    seed: int = option(0, "seed of the random control methods' token draws (with the step: a resume redraws the "
+                          "same tokens)", ge=0)
     lexicon: str = option("paper", "Strategic-Gram lexicon: built-in name (paper) or a lexicon file (§2.1)")
     entropy_top_q: float = option(0.3, "hicra_entropy: fraction of each eligible response's tokens (highest "
                                        "entropy first) that get the bonus", gt=0, le=1)
@@ -38,11 +40,11 @@ class HICRAVerlConfig:
                                           "GRPO silently)")
 
     def __post_init__(self) -> None:
-        if self.method not in VERL_METHODS:
-            raise ConfigError(f"algorithm.hicra.method: unknown method {self.method!r}; valid: "
-                              f"{', '.join(VERL_METHODS)}")
-        if not self.alpha >= 0:
-            raise ConfigError(f"algorithm.hicra.alpha must be >= 0, got {self.alpha}")
+        for name, check in (("method", check_method), ("alpha", check_alpha)):
+            try:
+                check(getattr(self, name))
+            except ValueError as e:
+                raise ConfigError(f"algorithm.hicra.{name}: {e}") from None
         if not 0.0 < self.entropy_top_q <= 1.0:
             raise ConfigError(f"algorithm.hicra.entropy_top_q must be in (0, 1], got {self.entropy_top_q}")
 

@@ -1,9 +1,10 @@
-"""Per-step training metrics of ``hicra train`` (``RUN_DIR/metrics.jsonl``, TensorBoard) — arXiv 2509.03646, §2.2.
+"""Per-step training metrics of both engines (``RUN_DIR/metrics.jsonl``, TensorBoard, verl's logger) — arXiv
+2509.03646, §2.2.
 
-Every row of ``metrics.jsonl`` is one optimizer step: ``step`` plus the keys below and TRL's own keys (``loss``,
-``grad_norm``, ``learning_rate``, ``reward``, ``reward_std``, ``frac_reward_zero_std``, ``completions/*``,
-``clip_ratio/*``, ``entropy``, ``step_time``, ``epoch``; see TRL's GRPO docs). hicra's keys describe the generation
-batch that the step trained on; tokens are the real completion tokens of the whole (all-process) batch, planning
+Every row of ``metrics.jsonl`` is one optimizer step (``step`` as in :mod:`hicra.engine.runlog`) with the keys below;
+under TRL also TRL's own keys (``loss``, ``grad_norm``, ``learning_rate``, ``reward``, ``reward_std``,
+``frac_reward_zero_std``, ``completions/*``, ``clip_ratio/*``, ``entropy``, ``step_time``, ``epoch``; see TRL's GRPO
+docs). hicra's keys describe the generation batch that the step trained on; tokens are the real completion tokens of the whole (all-process) batch, planning
 tokens those inside a Strategic-Gram occurrence (§2.1), execution tokens the rest.
 
 =============================  =====================================================================================
@@ -24,8 +25,13 @@ hicra/semantic_entropy         Shannon entropy (nats) of the SG frequencies in t
 hicra/sg_count                 Strategic-Gram occurrences in the batch (outermost ones, as counted above)
 hicra/adv_planning             mean final per-token advantage on planning tokens (Â + α|Â| under hicra)
 hicra/adv_execution            mean final per-token advantage on execution tokens
-hicra/credit_tokens            fraction of tokens that received the α|Â| bonus (planning or entropy-gated tokens)
+hicra/credit_tokens            fraction of tokens that received the method's extra credit (planning, entropy-gated
+                               or, for the controls, drawn tokens)
 =============================  =====================================================================================
+
+A reward function (or any object in the engine's reward list) may add keys of its own: if it has a method
+``step_metrics(records: list[dict]) -> dict[str, float]``, :func:`step_metrics` merges its result, computed on the
+step's rollout records, into the row.
 
 Entropy/NLL keys need the sampling policy's token statistics (``log_token_stats``); without them they are absent.
 They are taken from the temperature-scaled next-token distribution that generation samples from (before top-p/k).
@@ -34,12 +40,12 @@ A mean over an empty set (e.g. no planning token in the batch) is NaN and is wri
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import torch
 from torch import Tensor
 
-from hicra.analysis.metrics import semantic_entropy, strategic_grams
+from hicra.analysis.metrics import semantic_entropy
 
 # order of the entries of :func:`token_sums`
 _SUMS = ("tokens", "planning", "credit", "ent_plan", "ent_exec", "nll_plan", "nll_exec", "adv_plan", "adv_exec")
@@ -91,11 +97,6 @@ def token_metrics(sums: Tensor, have_stats: bool) -> dict[str, float]:
     return out
 
 
-def batch_grams(tagged) -> list[str]:
-    """The SGs a batch of :class:`~hicra.tagging.tagger.TaggedText` contributes to the semantic entropy (§2.2.2)."""
-    return [g for t in tagged for g in strategic_grams([(o.start, o.end, o.gram) for o in t.spans])]
-
-
 def sg_metrics(grams: Sequence[str]) -> dict[str, float]:
     """``hicra/semantic_entropy`` (nan without SGs) and ``hicra/sg_count`` of the (all-process) batch's SGs."""
     return {"hicra/semantic_entropy": semantic_entropy(grams), "hicra/sg_count": float(len(grams))}
@@ -114,3 +115,18 @@ def outcome_metrics(rewards: Sequence[float], correct: Sequence[bool], group_ids
         "hicra/groups_with_variance": _div(sum(len(v) > 1 for v in groups.values()), len(groups)),
         "hicra/length": sum(lengths) / n,
     }
+
+
+def step_metrics(records: Sequence[dict[str, Any]], sums: Tensor, grams: Sequence[str], have_stats: bool,
+                 reward_funcs: Iterable[Any] = ()) -> dict[str, float]:
+    """All ``hicra/*`` metrics of one step from its (all-process) rollout records, summed :func:`token_sums` and SGs,
+    plus the ``step_metrics(records)`` of every reward function that defines it."""
+    metrics = outcome_metrics([r["reward"] for r in records], [r["correct"] for r in records],
+                              [r["group_id"] for r in records], [len(r["completion_ids"]) for r in records])
+    metrics.update(token_metrics(sums, have_stats))
+    metrics.update(sg_metrics(grams))
+    for func in reward_funcs:
+        hook = getattr(func, "step_metrics", None)
+        if callable(hook):
+            metrics.update({k: float(v) for k, v in hook(list(records)).items()})
+    return metrics
