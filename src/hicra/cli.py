@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, RuntimeError) as e:  # user-facing errors: one line, no traceback
         print(f"hicra {args.command}: error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: one line and the shell's code for SIGINT (128 + 2)
+        print(f"hicra {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -145,7 +145,8 @@ def add_field(group: Any, f: dataclasses.Field, tp: Any, hidden: bool = False) -
     """Add the ``--field-name`` flag of dataclass field ``f`` (annotation ``tp``) to a parser or argument group.
 
     Defaults are suppressed so that only explicit flags override; ``hidden`` keeps the flag out of ``--help``;
-    ``metadata["choices"]`` restricts a string field like a ``Literal`` does.
+    ``metadata["choices"]`` restricts a string field like a ``Literal`` does; ``metadata["required"]`` makes the
+    flag mandatory.
     """
     default = f.default if f.default is not dataclasses.MISSING else (
         f.default_factory() if f.default_factory is not dataclasses.MISSING else None)  # type: ignore[misc]
@@ -161,7 +162,7 @@ def add_field(group: Any, f: dataclasses.Field, tp: Any, hidden: bool = False) -
     metavar = ("{" + ",".join(map(str, choices)) + "}" if choices else
                "A,B,..." if kind.name == "list" else kind.name.upper())
     group.add_argument(flag, dest=f.name, type=value_parser(kind), default=argparse.SUPPRESS, choices=choices,
-                       metavar=metavar, help=help_text)
+                       metavar=metavar, help=help_text, required=bool(f.metadata.get("required")))
 
 
 def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
@@ -293,7 +294,7 @@ def _coerce(cls: type, name: str, value: Any, where: str, built: bool = False) -
         try:
             check(value)
         except ValueError as e:
-            raise ConfigError(f"{label} {e}") from None
+            raise ConfigError(f"{label}: {e}") from None
     return value
 
 

@@ -16,7 +16,6 @@ the RNG states, so on CPU with a fixed seed the resumed run repeats the uninterr
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import shutil
 import sys

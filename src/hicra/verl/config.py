@@ -10,10 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
-from hicra.config import ConfigError, option
-
-VERL_METHODS = ("hicra", "hicra_entropy", "grpo", "entropy_reg")
-
+from hicra.config import ConfigError, check_fields, option
 
 @dataclass
 class HICRAVerlConfig:
@@ -24,7 +21,8 @@ class HICRAVerlConfig:
                  "entropy tokens instead (deviation, see hicra.core.masks); grpo = verl's GRPO advantage unchanged "
                  "(records and metrics still written); entropy_reg = grpo with verl's own entropy bonus "
                  "(§4.4 baseline; needs actor_rollout_ref.actor.entropy_coeff > 0)")
-    alpha: float = option(0.2, "α ≥ 0, amplification of planning-token credit (paper: 0.2); 0 = GRPO", ge=0)
+    alpha: float = option(0.2, "α ∈ [0, 1), amplification of planning-token credit (paper: 0.2); 0 = GRPO; α ≥ 1 "
+                               "would turn negative planning advantages positive (as hicra.core)", ge=0, lt=1)
     lexicon: str = option("paper", "Strategic-Gram lexicon: built-in name (paper) or a lexicon file (§2.1)")
     entropy_top_q: float = option(0.3, "hicra_entropy: fraction of each eligible response's tokens (highest "
                                        "entropy first) that get the bonus", gt=0, le=1)
@@ -38,13 +36,7 @@ class HICRAVerlConfig:
                                           "GRPO silently)")
 
     def __post_init__(self) -> None:
-        if self.method not in VERL_METHODS:
-            raise ConfigError(f"algorithm.hicra.method: unknown method {self.method!r}; valid: "
-                              f"{', '.join(VERL_METHODS)}")
-        if not self.alpha >= 0:
-            raise ConfigError(f"algorithm.hicra.alpha must be >= 0, got {self.alpha}")
-        if not 0.0 < self.entropy_top_q <= 1.0:
-            raise ConfigError(f"algorithm.hicra.entropy_top_q must be in (0, 1], got {self.entropy_top_q}")
+        check_fields(self, "algorithm.hicra.")  # type, null, finite, and each field's declared range
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> "HICRAVerlConfig":
