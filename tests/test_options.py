@@ -204,6 +204,7 @@ BAD = [
     ("huge-max-steps", ["train", "--max-steps", str(10**29)], {}, ["--max-steps", "30 digits"]),
     ("huge-steps-in-yaml", ["train", "--config", "c.yaml"], {"c.yaml": f"max_steps: {10**29}\n"},
      ["c.yaml", "max_steps", "30 digits"]),
+    ("int-of-5000-digits", ["eval", "--max-tokens", "1" * 5000], {}, ["--max-tokens", "5000 characters"]),
     ("seed-beyond-32-bits", ["train", "--seed", str(2**32)], {}, ["--seed", "4294967295"]),
     ("unknown-loss-type", ["train", "--loss-type", "dapoo"], {}, ["--loss-type", "dapoo", "dapo"]),
     ("yaml-list", ["analyze", "r.jsonl", "--output", "o", "--config", "c.yaml"], {"c.yaml": "[]\n"},

@@ -130,7 +130,8 @@ def value_parser(kind: FieldKind):
             except ValueError:
                 if kind.admits_str:  # e.g. samples: int | str takes a number or "auto"
                     return text
-                raise
+                shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+                raise argparse.ArgumentTypeError(f"invalid {kind.name} value: {shown!r}") from None
         if kind.name == "dict" and text.lstrip().startswith("{"):
             try:
                 return json.loads(text)
@@ -151,7 +152,8 @@ def add_field(group: Any, f: dataclasses.Field, tp: Any, hidden: bool = False) -
     default = f.default if f.default is not dataclasses.MISSING else (
         f.default_factory() if f.default_factory is not dataclasses.MISSING else None)  # type: ignore[misc]
     text = re.sub(r"(?<!%)%(?!%)", "%%", " ".join(str(f.metadata.get("help", "")).split()))
-    help_text = argparse.SUPPRESS if hidden else f"{text} (default: {default!r})"
+    required = bool(f.metadata.get("required"))
+    help_text = argparse.SUPPRESS if hidden else text + (" (required)" if required else f" (default: {default!r})")
     flag = "--" + f.name.replace("_", "-")
     kind = field_kind(tp)
     if kind.name == "bool":
@@ -162,7 +164,7 @@ def add_field(group: Any, f: dataclasses.Field, tp: Any, hidden: bool = False) -
     metavar = ("{" + ",".join(map(str, choices)) + "}" if choices else
                "A,B,..." if kind.name == "list" else kind.name.upper())
     group.add_argument(flag, dest=f.name, type=value_parser(kind), default=argparse.SUPPRESS, choices=choices,
-                       metavar=metavar, help=help_text, required=bool(f.metadata.get("required")))
+                       metavar=metavar, help=help_text, required=required)
 
 
 def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
