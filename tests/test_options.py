@@ -206,6 +206,8 @@ BAD = [
      ["c.yaml", "max_steps", "30 digits"]),
     ("int-of-5000-digits", ["eval", "--max-tokens", "1" * 5000], {}, ["--max-tokens", "5000 characters"]),
     ("seed-beyond-32-bits", ["train", "--seed", str(2**32)], {}, ["--seed", "4294967295"]),
+    ("vllm-url-with-space", ["train", "--vllm-server-base-url", "http://gpu host:8000"], {},
+     ["--vllm-server-base-url", "spaces"]),
     ("unknown-loss-type", ["train", "--loss-type", "dapoo"], {}, ["--loss-type", "dapoo", "dapo"]),
     ("yaml-list", ["analyze", "r.jsonl", "--output", "o", "--config", "c.yaml"], {"c.yaml": "[]\n"},
      ["c.yaml", "mapping", "list"]),

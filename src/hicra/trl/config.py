@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 from trl import GRPOConfig
 
-from hicra.config import SEED, check_fields, option
+from hicra.config import SEED, check_fields, check_url, option
 from hicra.core import CREDIT_ASSIGNERS, check_method
 from hicra.data.problems import DEFAULT_DATASET, DEFAULT_TEMPLATE
 from hicra.models import DEFAULT_MODEL
@@ -151,6 +151,7 @@ class HICRAConfig(GRPOConfig):
                                         "off: a small model fits, and it costs ~20%% more compute")
     bf16: bool | None = _trl("bf16", None, "unset = on when a bf16-capable GPU is present, else off")
     loss_type: str = _trl("loss_type", "dapo", choices=LOSS_TYPES)  # checked before the model loads
+    vllm_server_base_url: str | None = _trl("vllm_server_base_url", None, check=check_url)
 
     def __post_init__(self) -> None:
         check_method(self.method)
