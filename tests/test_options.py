@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -39,11 +40,15 @@ from hicra.mining.config import AblateConfig, MineConfig, ReviewExportConfig, Re
 from hicra.mining.review import escape_cell, unescape_cell
 from hicra.study.config import StudyConfig
 from hicra.tagging.cli import TagConfig
+from hicra.trl.config import HICRA_FIELDS, OVERRIDDEN_FIELDS, HICRAConfig
 from hicra.verl.config import HICRAVerlConfig
 
 CLASSES = [AnalysisConfig, JudgeConfig, ScoreConfig, MineConfig, AblateConfig, ReviewExportConfig,
            ReviewImportConfig, TagConfig, GradeConfig, EvalConfig, StudyConfig, HICRAVerlConfig]
 FIELDS = [(cls, f.name) for cls in CLASSES for f in dataclasses.fields(cls)]
+# hicra train: its own fields, the TRL fields it redeclares, and the inherited TRL fields it bounds
+FIELDS += [(HICRAConfig, name)
+           for name in dict.fromkeys((*HICRA_FIELDS, *OVERRIDDEN_FIELDS, *HICRAConfig.FIELD_BOUNDS))]
 
 
 def _kind(cls: type, name: str):
@@ -90,9 +95,15 @@ def _outside(bounds: dict, is_int: bool):
     return st.one_of(options)
 
 
-def _from_flags(cls: type, name: str, value) -> dict:
+@functools.lru_cache(maxsize=None)
+def _parser(cls: type) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(exit_on_error=False)
     add_arguments(parser, cls)
+    return parser
+
+
+def _from_flags(cls: type, name: str, value) -> dict:
+    parser = _parser(cls)
     text = ",".join(map(repr, value)) if isinstance(value, list) else repr(value)
     required = [f"--{f.name.replace('_', '-')}=x" for f in dataclasses.fields(cls) if f.metadata.get("required")]
     args, _ = parser.parse_known_args([*required, f"--{name.replace('_', '-')}={text}"])
@@ -151,16 +162,12 @@ def test_every_seed_is_bounded_to_32_bits_and_every_seed_count_to_1000():
     for cls, name in [(JudgeConfig, "seed"), (MineConfig, "seed"), (EvalConfig, "seed"), (StudyConfig, "seeds"),
                       (StudyConfig, "eval_seed"), (AblateConfig, "first_seed")]:
         assert field_bounds(cls, name) == SEED, (cls, name)
-    from hicra.trl.config import HICRAConfig
-
     for name in ("seed", "data_seed", "dataset_seed"):
         assert field_bounds(HICRAConfig, name) == SEED
     assert field_bounds(ScoreConfig, "batch_size") == {"ge": 1, "le": INT_RANGE["le"]}  # every int fits 64 bits
 
 
 def test_trl_overrides_are_marked_in_metadata_not_found_by_help_text():
-    from hicra.trl.config import HICRA_FIELDS, OVERRIDDEN_FIELDS, HICRAConfig
-
     fields = {f.name: f for f in dataclasses.fields(HICRAConfig)}
     assert "max_steps" in OVERRIDDEN_FIELDS and "num_generations" in OVERRIDDEN_FIELDS
     assert "loss_type" not in OVERRIDDEN_FIELDS and "hicra_alpha" in HICRA_FIELDS

@@ -206,8 +206,8 @@ def _range_text(bounds: dict[str, float]) -> str:
 
 
 def _label(where: str, name: str) -> str:
-    """How an error names a field: ``--flag-name`` for flags, ``PREFIX.name`` for a dotted prefix (``algorithm.hicra.``),
-    ``field 'name'`` for a built config, ``FILE: field 'name'`` for a file."""
+    """How an error names a field: ``--flag-name`` for flags, ``PREFIX.name`` for a dotted prefix
+    (``algorithm.hicra.``), ``field 'name'`` for a built config, ``FILE: field 'name'`` for a file."""
     if where == "flags":
         return "--" + name.replace("_", "-")
     if where.endswith("."):

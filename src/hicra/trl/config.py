@@ -67,10 +67,11 @@ class HICRAConfig(GRPOConfig):
     }
 
     # ------------------------------------------------------------------------------------- credit assignment (§3)
-    method: str = option("hicra", "credit assignment: " + "; ".join(f"'{k}' = {v}" for k, v in CREDIT_ASSIGNERS.items()),
+    method: str = option("hicra", "credit assignment: " + "; ".join(f"'{k}' = {v}"
+                                                                   for k, v in CREDIT_ASSIGNERS.items()),
                        choices=tuple(CREDIT_ASSIGNERS))
-    hicra_alpha: float = option(0.2, "α ∈ [0, 1) of HICRA: planning-token advantage Â + α|Â| (paper: 0.2; 0 = GRPO; "
-                                    "α ≥ 1 would turn negative planning advantages positive)", ge=0, lt=1)
+    hicra_alpha: float = option(0.2, "α ∈ [0, 1) of HICRA: planning-token advantage Â + α|Â| (paper: 0.2; "
+                                     "0 = GRPO; α ≥ 1 would turn negative planning advantages positive)", ge=0, lt=1)
     lexicon: str = option("paper", "Strategic-Gram lexicon for planning tokens: 'paper' (Appendix A) or a lexicon file "
                                  "(JSON or text, see `hicra tag`/`hicra mine`)")
     entropy_top_q: float = option(0.3, "hicra_entropy: fraction of each eligible completion's tokens (highest entropy "
@@ -88,8 +89,10 @@ class HICRAConfig(GRPOConfig):
     dataset_seed: int = option(0, "seed of generated reasoning-gym problems (task k uses seed + k)", **SEED)
     dataset_split: str = option("train", "split of a hub dataset")
     dataset_config: str = option("", "configuration name of a hub dataset (e.g. 'main' for openai/gsm8k)")
-    problem_field: str = option("", "column with the problem text ('' = the first of problem, question, Problem, prompt)")
-    answer_field: str = option("", "column with the reference ('' = the first of answer, final_answer, Answer, solution)")
+    problem_field: str = option("", "column with the problem text ('' = the first of problem, question, Problem, "
+                                    "prompt)")
+    answer_field: str = option("", "column with the reference ('' = the first of answer, final_answer, Answer, "
+                                   "solution)")
     gym_difficulty: int = option(0, "reasoning-gym curriculum level for every attribute of every task (0 = easiest; "
                                   "-1 = the task's plain default config)", ge=-1)
     gym_options: dict[str, dict] = option({"basic_arithmetic": {"operators": ["+", "-", "*"], "allow_negation": False,
@@ -98,8 +101,8 @@ class HICRAConfig(GRPOConfig):
     prompt_template: str = option(DEFAULT_TEMPLATE, "user message; {problem} is replaced by the problem text")
     system_prompt: str = option("", "system message ('' = the chat template's default)")
     # -------------------------------------------------------------------------------------------------- reward
-    correct_reward: float = option(1.0, "reward for a correct final answer (the grader's score s ∈ [0, 1] times this)",
-                                 ge=0)
+    correct_reward: float = option(1.0, "reward for a correct final answer (the grader's score s ∈ [0, 1] times "
+                                        "this)", ge=0)
     format_reward: float = option(0.1, "reward for a closed \\boxed{...} answer (shaping; paper: 0)", ge=0)
     unboxed_reward: float = option(0.5, "partial credit when the graded answer is wrong/missing but the last number in "
                                       "the completion equals the reference (shaping; paper: 0)", ge=0)
