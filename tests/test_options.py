@@ -221,6 +221,8 @@ BAD = [
     ("yaml-zero", ["eval", "--config", "c.yaml"], {"c.yaml": "0\n"}, ["c.yaml", "mapping", "int"]),
     ("yaml-mixed-keys", ["eval", "--config", "c.yaml"], {"c.yaml": "1: 2\nfoo: 3\n"}, ["c.yaml", "key 1",
                                                                                        "not a string"]),
+    ("nested-non-string-key", ["train", "--config", "c.yaml"], {"c.yaml": "gym_options:\n  1: {}\n"},
+     ["c.yaml", "gym_options", "key 1"]),
     ("mine-yaml-non-string-key", ["mine", "--config", "c.yaml", "--rollouts", "r.jsonl", "--output", "sg.json"],
      {"c.yaml": "true: 1\n", "r.jsonl": GOOD_RUN}, ["c.yaml", "key True"]),
     # counts and seeds of every command

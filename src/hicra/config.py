@@ -249,6 +249,10 @@ def _check_structure(tp: Any, value: Any, label: str) -> None:
     if not isinstance(value, origin):
         raise ConfigError(f"{label} must be {kind}, got {value!r}")
     args = get_args(tp)
+    if origin is dict and args and args[0] is str:
+        bad = next((k for k in value if not isinstance(k, str)), None)
+        if bad is not None:
+            raise ConfigError(f"{label}: key {bad!r} is not a string")
     inner = args[0] if origin is list and args else args[1] if len(args) == 2 else None
     inner_type = get_origin(inner) or inner
     if inner_type in (str, int, float, dict, list):
