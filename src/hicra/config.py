@@ -357,18 +357,11 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def config_values(cls: type, args: argparse.Namespace, layers: Iterable[tuple[str, Mapping[str, Any]]] = ()
-                  ) -> dict[str, Any]:
-    """The checked values of ``cls`` from ``layers`` (e.g. a preset), then ``args.config`` YAML, then explicit
-    flags (see :func:`merge_values`)."""
+def build_config(cls: type[T], args: argparse.Namespace) -> T:
+    """``cls`` from defaults, then ``args.config`` YAML, then explicit flags (see :func:`merge_values`)."""
     config_path = getattr(args, "config", None)
     files = [(str(config_path), load_yaml(config_path, cls))] if config_path else []
-    return merge_values(cls, [*layers, *files, ("flags", flag_values(cls, args))])
-
-
-def build_config(cls: type[T], args: argparse.Namespace, base: dict[str, Any] | None = None) -> T:
-    """``cls`` from defaults, then ``base`` (e.g. a preset), then ``args.config`` YAML, then explicit flags."""
-    values = config_values(cls, args, [("preset", base)] if base else [])
+    values = merge_values(cls, [*files, ("flags", flag_values(cls, args))])
     try:
         config = cls(**values)
     except (TypeError, ValueError) as e:
