@@ -42,16 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+    prog = "hicra"
     try:
-        return int(args.func(args) or 0)
-    except (ValueError, OSError, RuntimeError) as e:  # user-facing errors: one line, no traceback
-        print(f"hicra {args.command}: error: {e}", file=sys.stderr)
-        return 1
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        prog = f"hicra {args.command}"
+        try:
+            return int(args.func(args) or 0)
+        except (ValueError, OSError, RuntimeError) as e:  # user-facing errors: one line, no traceback
+            print(f"{prog}: error: {e}", file=sys.stderr)
+            return 1
+    except KeyboardInterrupt:  # Ctrl-C: one line and the shell's code for SIGINT (128 + 2)
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

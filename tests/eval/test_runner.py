@@ -105,7 +105,8 @@ def test_broken_cache_line_is_one_clear_error(tmp_path, capsys):
 
 def test_bad_inputs_are_one_line(tmp_path, capsys):
     assert main(["eval", "--benchmarks", "math500,gsm9k", "--output", str(tmp_path)]) == 1
-    assert capsys.readouterr().err.strip() == ("hicra eval: error: unknown benchmark 'gsm9k'; valid: aime24, aime25, "
+    assert capsys.readouterr().err.strip() == ("hicra eval: error: --benchmarks: unknown benchmark 'gsm9k'; valid: "
+                                               "aime24, aime25, "
                                                "math500, amc23, minerva, olympiad, gsm8k")
     run(_config(tmp_path), ScriptedBackend())
     assert main(["eval", "--benchmarks", "gsm8k", "--temperature", "1.0", "--output", str(tmp_path)]) == 1

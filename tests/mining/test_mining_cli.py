@@ -117,7 +117,7 @@ def test_ablation_is_deterministic_and_checks_its_options(tmp_path, capsys):
     assert len(load_lexicon(tmp_path / "x" / "paper.drop30.seed0.json")) == 249 - 75
     capsys.readouterr()
     assert main(["mine", "ablate", "paper", "--drop", "1.0", "--output", str(tmp_path / "z")]) == 1
-    assert capsys.readouterr().err.strip() == "hicra mine: error: --drop must lie in [0, 1), got 1.0"
+    assert capsys.readouterr().err.strip() == "hicra mine: error: --drop must be in [0, 1), got 1.0"
 
 
 @pytest.mark.parametrize("argv, message", [

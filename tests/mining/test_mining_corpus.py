@@ -6,6 +6,7 @@ from collections import Counter
 import pytest
 
 from hicra.cli import main
+from hicra.config import ConfigError
 from hicra.mining.config import MineConfig, MiningError
 from hicra.mining.corpus import CorpusError, load_corpus, sample_across_steps
 
@@ -93,7 +94,7 @@ def test_invalid_json_and_missing_file(tmp_path):
 def test_bad_options_are_rejected():
     with pytest.raises(MiningError, match="min_n"):
         MineConfig(min_n=4, max_n=3)
-    with pytest.raises(MiningError, match="max_mean_count"):
+    with pytest.raises(ConfigError, match="max_mean_count"):
         MineConfig(max_mean_count=0.5)
     with pytest.raises(MiningError, match="llm_model"):
         MineConfig(llm_base_url="http://127.0.0.1:1/v1")

@@ -64,7 +64,7 @@ def test_check_request_refuses_configs_that_would_train_plain_grpo():
         "adv_estimator=grpo": HICRA[1:],
         "entropy_coeff > 0": HICRA[:2] + ["+algorithm.hicra.method=entropy_reg"],
         "unknown key": HICRA + ["+algorithm.hicra.alpah=0.2"],
-        "unknown method": HICRA[:2] + ["+algorithm.hicra.method=hircra"],
+        "method is 'hircra'": HICRA[:2] + ["+algorithm.hicra.method=hircra"],
         "bypass_mode=true skips": HICRA[:2] + ["+algorithm.hicra.method=hicra_entropy",
                                                "algorithm.rollout_correction.bypass_mode=true"],
     }

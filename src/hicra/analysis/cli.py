@@ -7,7 +7,6 @@ heavy imports happen inside the run functions so ``--help`` stays instant.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
 from hicra.config import add_arguments, build_config
@@ -47,8 +46,6 @@ def register(subparsers) -> None:
                     "4-cause taxonomy mapped to 'Planning & Strategy' vs 'Others' (§4.3.1). Judgments are cached and "
                     "resumable; `hicra analyze`/`report` read the cache and add error-type curves.")
     p.add_argument("runs", metavar="RUN", nargs="+", help=RUN_HELP)
-    p.add_argument("--correct-threshold", type=float, default=0.5,
-                   help="without a `correct` field a rollout failed when reward < this (default: 0.5)")
     add_arguments(p, JudgeConfig)
     p.set_defaults(func=run_judge)
 
@@ -113,13 +110,11 @@ def run_judge(args: argparse.Namespace) -> int:
     from hicra.analysis.options import JudgeConfig
 
     cfg = build_config(JudgeConfig, args)
-    if not math.isfinite(args.correct_threshold):
-        raise ValueError(f"--correct-threshold must be a finite number, got {args.correct_threshold}")
     if cfg.cache and len(args.runs) > 1:
         raise ValueError("--cache names one file; judge several runs with their default caches")
     for run in args.runs:
         info = resolve_run(run)
-        cache = judge_run(info, cfg, args.correct_threshold, progress=sys.stderr.isatty())
+        cache = judge_run(info, cfg, cfg.correct_threshold, progress=sys.stderr.isatty())
         rows = error_counts(cache)
         print(f"{info.name}: {sum(r['judged'] for r in rows)} judged failures in {cache}")
         for r in rows:

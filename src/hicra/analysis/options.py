@@ -5,11 +5,13 @@ Defaults → ``--config FILE.yaml`` → flags (see :mod:`hicra.config`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from hicra.config import option
+from hicra.config import SEED, check_fields, check_url, option
 from hicra.importers import FIELD_HELP
+
+
+MAX_ABLATIONS = 1000  # lexicon ablations (and their seeds) per analysis
 
 
 @dataclass
@@ -26,32 +28,19 @@ class AnalysisConfig:
                           gt=0, le=1)
     ngram: int = option(3, "words after a Strategic Gram forming the procedural n-gram of the conditional "
                            "entropy H(next n words | SG) (§2.2.2)", ge=1)
-    pass_k: list[int] = option([1, 4, 8], "k values of the unbiased Pass@k over each prompt group (k <= group size)")
+    pass_k: list[int] = option([1, 4, 8], "k values of the unbiased Pass@k over each prompt group (k <= group size)",
+                               ge=1, unique=True)
     correct_threshold: float = option(0.5, "records without a `correct` field count as correct when "
                                            "reward >= this value")
     lexicon_ablation: float = option(0.0, "lexicon sensitivity: drop this random fraction of the SGs per seed and "
                                           "recompute the planning-token curves (0 = off; e.g. 0.3)", ge=0, lt=1)
-    seeds: int = option(5, "number of random lexicon ablations (seeds 0..seeds-1) when --lexicon-ablation > 0", ge=1)
+    seeds: int = option(5, "number of random lexicon ablations (seeds 0..seeds-1) when --lexicon-ablation > 0", ge=1,
+                        le=MAX_ABLATIONS)
     batch_size: int = option(512, "completions tagged per batch (memory vs. speed)", ge=1)
     field: str = option("", FIELD_HELP)
 
-    def __post_init__(self) -> None:  # comparisons are written so that NaN fails them too
-        if not math.isfinite(self.correct_threshold):
-            raise ValueError(f"correct_threshold must be a finite number, got {self.correct_threshold}")
-        if self.bucket < 1:
-            raise ValueError(f"bucket must be >= 1, got {self.bucket}")
-        if not 0.0 < self.top_q <= 1.0:
-            raise ValueError(f"top_q must be in (0, 1], got {self.top_q}")
-        if self.ngram < 1:
-            raise ValueError(f"ngram must be >= 1, got {self.ngram}")
-        if any(k < 1 for k in self.pass_k):
-            raise ValueError(f"pass_k values must be >= 1, got {self.pass_k}")
-        if not 0.0 <= self.lexicon_ablation < 1.0:
-            raise ValueError(f"lexicon_ablation must be in [0, 1), got {self.lexicon_ablation}")
-        if self.seeds < 1:
-            raise ValueError(f"seeds must be >= 1, got {self.seeds}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass
@@ -59,10 +48,10 @@ class JudgeConfig:
     """LLM judge of failed rollouts' error types (§4.3.1) through an OpenAI-compatible chat endpoint."""
 
     base_url: str = option("", "OpenAI-compatible API base URL, e.g. http://127.0.0.1:8000/v1 "
-                               "(POST {base_url}/chat/completions)")
+                               "(POST {base_url}/chat/completions)", check=check_url)
     model: str = option("", "judge model name sent in the request")
     per_step: int = option(8, "failed rollouts sampled per step (seeded, without replacement)", ge=0)
-    seed: int = option(0, "sampling seed")
+    seed: int = option(0, "sampling seed", **SEED)
     taxonomy: str = option("", "error taxonomy file (JSON or YAML, see hicra.analysis.judge); empty = the default "
                                "4-cause taxonomy")
     cache: str = option("", "judgment cache (JSONL, appended); empty = RUN_DIR/judgments.jsonl, or "
@@ -73,14 +62,7 @@ class JudgeConfig:
     retries: int = option(4, "retries per request on connection errors, HTTP 429 and 5xx", ge=0)
     backoff: float = option(1.0, "first retry delay in seconds; doubles on each retry", ge=0)
     timeout: float = option(60.0, "HTTP timeout per request, seconds", gt=0)
+    correct_threshold: float = option(0.5, "without a `correct` field a rollout failed when reward < this")
 
-    def __post_init__(self) -> None:  # comparisons are written so that NaN fails them too
-        if self.per_step < 0:
-            raise ValueError(f"per_step must be >= 0, got {self.per_step}")
-        if self.max_chars < 1:
-            raise ValueError(f"max_chars must be >= 1, got {self.max_chars}")
-        if not (self.retries >= 0 and 0 <= self.backoff < math.inf and 0 < self.timeout < math.inf):
-            raise ValueError(f"retries and backoff must be >= 0 and timeout > 0 (finite), got {self.retries}, "
-                             f"{self.backoff}, {self.timeout}")
-        if self.base_url and not self.base_url.startswith(("http://", "https://")):
-            raise ValueError(f"field 'base_url' must be an http:// or https:// URL, got {self.base_url!r}")
+    def __post_init__(self) -> None:
+        check_fields(self)

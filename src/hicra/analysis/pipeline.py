@@ -115,6 +115,9 @@ def analyze_run(path: str | Path | RunInfo, config: AnalysisConfig, progress: bo
                          "(run `hicra score` first)")
         if all(r["planning_ratio"] == 0 for r in rows):
             notes.append(f"lexicon {tagger.lexicon.name!r} matched no token: planning-token and SG columns are empty")
+        for k in config.pass_k:
+            if all(r[f"pass_at_{k}"] is None or r[f"pass_at_{k}"] != r[f"pass_at_{k}"] for r in rows):  # None/NaN
+                notes.append(f"--pass-k {k} exceeds the size of every prompt group: column pass_at_{k} is empty")
     ablation = analyzer.ablation_rows()
     samples = [(t, meta) for _, (_, t, meta) in sorted(analyzer.samples.items())]
     return RunAnalysis(info=info, config=config, rows=rows, ablation=ablation, band=ablation_band(ablation),

@@ -22,13 +22,12 @@ Resumable: records are appended (fsync'ed) to the output batch by batch, and rec
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from hicra.analysis.inputs import RecordKeys
-from hicra.config import option
+from hicra.config import check_fields, option
 from hicra.importers import FIELD_HELP, import_rollouts
 from hicra.records import RecordError, append_jsonl, iter_rollouts, rollouts_path, trim_torn_tail
 
@@ -42,8 +41,9 @@ class ScoreConfig:
     batch_size: int = option(4, "sequences per forward pass", ge=1)
     max_length: int = option(4096, "longest prompt + completion in tokens (the prompt is cut from the left)",
                              ge=2)
-    temperature: float = option(1.0, "logits are divided by this before log-softmax (match the sampling temperature)",
-                                 gt=0)
+    temperature: float = option(1.0, "logits are divided by this before log-softmax (match the sampling temperature; "
+                                     "at least 1e-6: smaller values turn the float32 logits into inf and NaN)",
+                                 ge=1e-6)
     dtype: str = option("float32", "model dtype: float32, bfloat16 or float16",
                         choices=("float32", "bfloat16", "float16"))
     head_chunk: int = option(1024, "positions per LM-head chunk (bounds the [positions, vocab] logits memory)",
@@ -51,11 +51,7 @@ class ScoreConfig:
     field: str = option("", FIELD_HELP)
 
     def __post_init__(self) -> None:
-        for name, low in (("batch_size", 1), ("max_length", 2), ("head_chunk", 1)):
-            if getattr(self, name) < low:
-                raise ValueError(f"{name} must be >= {low}, got {getattr(self, name)}")
-        if not 0 < self.temperature < math.inf:  # NaN fails too
-            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        check_fields(self)
 
 
 class Scorer:

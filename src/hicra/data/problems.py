@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -219,6 +220,31 @@ def load_problems(spec: str, size: int = 0, seed: int = 0, difficulty: int | Non
             raise ValueError(f"{path}: no such dataset file")
         return load_rows(_file_rows(path), str(path), size, template, system_prompt, problem_field, answer_field)
     return load_rows(_hub_rows(spec, config, split), spec, size, template, system_prompt, problem_field, answer_field)
+
+
+def check_spec(spec: str) -> None:
+    """Refuse a dataset spec that cannot load before any model does: unknown reasoning-gym tasks, a missing file,
+    or text that is no hub id. (Whether a hub dataset exists is only known when it downloads.)"""
+    spec = spec.strip()
+    if not spec:
+        return
+    if spec.startswith("gym:"):
+        import reasoning_gym  # noqa: F401  (registers the tasks)
+        from reasoning_gym.factory import DATASETS
+
+        tasks = [t.strip() for t in spec[4:].split(",") if t.strip()]
+        unknown = [t for t in tasks if t not in DATASETS]
+        if unknown or not tasks:
+            raise ValueError(f"names no reasoning-gym task{f' {unknown[0]!r}' if unknown else ''} (e.g. "
+                             "gym:basic_arithmetic,chain_sum)")
+        return
+    path = Path(spec).expanduser()
+    if path.suffix.lower() in (".jsonl", ".json", ".parquet") or path.exists():
+        if not path.is_file():
+            raise ValueError(f"{path}: no such dataset file")
+        return
+    if not re.fullmatch(r"[\w.-]+(/[\w.-]+)?", spec):
+        raise ValueError(f"{spec!r} is neither gym:TASK, a .jsonl/.json/.parquet file nor a hub dataset id")
 
 
 def to_hf_dataset(problems: Problems):

@@ -164,6 +164,12 @@ def get_benchmark(name: str) -> Benchmark:
     return BENCHMARKS[key]
 
 
+def check_benchmarks(names: list[str]) -> None:
+    """Every name is a benchmark (see :func:`get_benchmark`)."""
+    for name in names:
+        get_benchmark(name)
+
+
 def _local_rows(bench: Benchmark) -> Iterable[dict[str, Any]]:
     path = Path(str(resources.files("hicra") / "data" / "benchmarks" / bench.folder / "test.jsonl"))
     return (row for _, row in iter_jsonl(path))

@@ -162,6 +162,21 @@ def compare(dir_a: str | Path, dir_b: str | Path, labels: Sequence[str] | None =
         labels = [str(a.get("model")), str(b.get("model"))]
         if labels[0] == labels[1]:
             labels = [Path(dir_a).name, Path(dir_b).name]
-    if not set(a["benchmarks"]) & set(b["benchmarks"]):
+    common = set(a["benchmarks"]) & set(b["benchmarks"])
+    if not common:
         raise ValueError(f"{dir_a} and {dir_b} share no benchmark")
+    for run_dir, doc in ((dir_a, a), (dir_b, b)):
+        for name in sorted(common):
+            _check_score(Path(run_dir) / "results.json", name, doc["benchmarks"][name])
+    labels = [str(label).replace("|", "\\|") for label in labels]  # a label is one Markdown table cell
     return markdown_table([(labels[0], a["benchmarks"]), (labels[1], b["benchmarks"])], footer=False, delta=True)
+
+
+def _check_score(path: Path, benchmark: str, row: Any) -> None:
+    """A compared benchmark row has a finite pass@1 in [0, 100] and a finite stderr >= 0 (so no Δ is NaN)."""
+    for key, high in (("pass@1", 100.0), ("stderr", math.inf)):
+        value = row.get(key) if isinstance(row, dict) else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= high \
+                or not math.isfinite(value):
+            raise ValueError(f"{path}: benchmarks.{benchmark}.{key} is {json.dumps(value)}, not a number in "
+                             f"[0, {high:g}]")

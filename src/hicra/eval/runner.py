@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 
-from hicra.config import check_fields, option
-from hicra.eval.benchmarks import BENCHMARKS, PAPER_BENCHMARKS, Problem, get_benchmark, load_problems
+from hicra.config import SEED, check_fields, option
+from hicra.eval.benchmarks import BENCHMARKS, PAPER_BENCHMARKS, Problem, check_benchmarks, get_benchmark, load_problems
 from hicra.eval.prompts import DEFAULT_INSTRUCTION
 from hicra.records import RecordError, check_writable
 
@@ -43,7 +43,8 @@ class EvalConfig:
 
     model: str = option("smollm2", "model: smollm2 (offline default), a Hugging Face id or a local checkpoint")
     benchmarks: list[str] = option(list(PAPER_BENCHMARKS),
-                                   f"comma-separated benchmarks; valid: {', '.join(BENCHMARKS)}")
+                                   f"comma-separated benchmarks; valid: {', '.join(BENCHMARKS)}", unique=True,
+                                   check=check_benchmarks)
     samples: int | str = option("auto", "samples per problem: auto (paper protocol, see --auto-samples) or a number N",
                                ge=1)
     auto_samples: list[str] = option([f"{b.name}={b.paper_samples}" for b in BENCHMARKS.values()
@@ -66,7 +67,7 @@ class EvalConfig:
     instruction: str = option(DEFAULT_INSTRUCTION, "instruction appended to every problem (§4.1)")
     chat_template: bool = option(True, "wrap prompts in the model's chat template")
     system_prompt: str | None = option(None, "optional system message")
-    seed: int = option(0, "sampling seed", ge=0)
+    seed: int = option(0, "sampling seed", **SEED)
     grade_timeout: float = option(5.0, "seconds allowed to grade one answer (slower answers count as wrong)", gt=0,
                                   le=3600)
     grade_workers: int = option(2, "grading worker processes", ge=1, le=64)

@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 from hicra.lexicon import Lexicon
 from hicra.mining.config import MiningError
+
+
+def file_stem(name: str) -> str:
+    """A file name made from a lexicon's ``name`` (data, not a path): only letters, digits, ``_``, ``-`` and inner
+    dots survive, so no name (``../x``, ``/etc/x``) can place a file outside the output directory."""
+    return re.sub(r"[^\w.-]", "_", name, flags=re.ASCII).lstrip(".") or "lexicon"
 
 
 def ablate(lexicon: Lexicon, drop: float, seeds: int, out_dir: str | Path, first_seed: int = 0) -> list[Path]:
@@ -37,7 +44,7 @@ def ablate(lexicon: Lexicon, drop: float, seeds: int, out_dir: str | Path, first
                                                             if g in lexicon.metadata},
                           source=f"{lexicon.source or lexicon.name}; ablation: {k} of {n} grams dropped at random "
                                  f"(seed {seed})")
-        paths.append(variant.save(out_dir / f"{name}.json"))
+        paths.append(variant.save(out_dir / f"{file_stem(name)}.json"))
         manifest["variants"].append({"file": paths[-1].name, "seed": seed,
                                      "dropped": [lexicon.grams[i] for i in sorted(dropped)]})
     (out_dir / "ablation.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n",

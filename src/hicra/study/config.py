@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from hicra.config import option
+from hicra.config import SEED, option
 from hicra.core import check_method
+from hicra.data.problems import check_spec
+from hicra.eval.benchmarks import check_benchmarks
 
 
 @dataclass
@@ -20,7 +22,8 @@ class StudyConfig:
     methods: list[str] = option(["hicra", "grpo"], "comma-separated training methods (see hicra train --method); "
                                                    "the first is compared with each of the others (Δ rows)")
     seeds: list[int] = option([0, 1, 2], "comma-separated training seeds (TrainingArguments.seed); runs of the same "
-                                         "seed share everything else, so differences are paired by seed")
+                                         "seed share everything else, so differences are paired by seed",
+                        unique=True, **SEED)
     output: str = option("", "study directory: study.yaml, runs/METHOD-sSEED/, study.json/.csv/.md, report/")
     launcher: Literal["local", "ray"] = option("local", "local: runs one after another in this process; ray: one "
                                                         "Ray task per run (pip install 'hicra[ray]')")
@@ -35,22 +38,24 @@ class StudyConfig:
     heldout_seed_offset: int = option(1_000_003, "held-out reasoning-gym problems use dataset_seed + this offset; "
                                                  "problems that also occur in the training set are skipped", ge=1)
     heldout_dataset: str = option("", "held-out problems from this dataset spec instead (a file or hub id read "
-                                      "like --dataset, e.g. a test split file); '' = the training distribution")
+                                      "like --dataset, e.g. a test split file); '' = the training distribution",
+                                  check=check_spec)
     heldout_split: str = option("", "split of a hub --heldout-dataset ('' = the training dataset_split)")
     heldout_temperature: float = option(0.6, "sampling temperature of the held-out evaluation (paper §4.1: 0.6)",
                                         ge=0)
     heldout_top_p: float = option(0.95, "top-p of the held-out evaluation (paper §4.1: 0.95)", gt=0, le=1)
     heldout_max_tokens: int = option(0, "new tokens per held-out completion (0 = the training "
                                         "max_completion_length)", ge=0)
-    eval_seed: int = option(0, "sampling seed of every evaluation (the same for all runs)")
+    eval_seed: int = option(0, "sampling seed of every evaluation (the same for all runs)", **SEED)
     eval_batch_size: int = option(16, "prompts per generate() call in evaluations", ge=1)
     eval_backend: Literal["transformers", "vllm"] = option("transformers", "generation backend of evaluations")
     eval_benchmarks: list[str] = option([], "also evaluate each final model on these shipped benchmarks (hicra eval "
-                                            "protocol), e.g. math500,gsm8k; empty = none")
+                                            "protocol), e.g. math500,gsm8k; empty = none", unique=True,
+                                        check=check_benchmarks)
     eval_limit: int = option(0, "first N problems of each --eval-benchmarks benchmark (0 = all)", ge=0)
     eval_max_tokens: int = option(1024, "new tokens per benchmark completion", ge=1)
     pass_k: list[int] = option([], "k of the held-out Pass@k (each <= --heldout-samples); empty = 1, 2, 4, ... up "
-                                   "to --heldout-samples")
+                                   "to --heldout-samples", unique=True)
     confidence: float = option(0.95, "confidence level of every interval", gt=0, lt=1)
     bootstrap: int = option(10_000, "bootstrap resamples (problem-level Δ; seed-level p-value beyond "
                                     "--exact-max-seeds)", ge=100)
@@ -71,10 +76,6 @@ class StudyConfig:
             raise ValueError(f"--methods: a method is listed twice ({','.join(self.methods)})")
         if not self.seeds:
             raise ValueError("--seeds: give at least one seed")
-        if min(self.seeds) < 0:
-            raise ValueError(f"--seeds: seeds must be >= 0, got {min(self.seeds)}")
-        if len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"--seeds: a seed is listed twice ({','.join(map(str, self.seeds))})")
         if not self.pass_k:
             self.pass_k = [2 ** i for i in range(self.heldout_samples.bit_length()) if 2 ** i <= self.heldout_samples]
         bad = [k for k in self.pass_k if not 1 <= k <= self.heldout_samples]

@@ -3,7 +3,23 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
+
+from hicra.config import add_arguments, build_config, option
+
+
+@dataclass
+class TagConfig:
+    """Options of ``hicra tag``."""
+
+    lexicon: str = option("paper", "built-in lexicon name (paper) or a lexicon file")
+    tokenizer: str = option("smollm2", "tokenizer: smollm2 (the default model's), a Hugging Face id or a local path")
+    input: str = option("", "JSONL file, one object per line", required=True)
+    field: str = option("text", "field of each object holding the text")
+    output: str = option("", "output JSONL file", required=True)
+    html: str | None = option(None, "also write an HTML page with planning tokens highlighted")
+    batch_size: int = option(256, "texts tagged per batch", ge=1)
 
 
 def register(subparsers) -> None:
@@ -12,21 +28,12 @@ def register(subparsers) -> None:
         description="Tag every token of each text as planning (1, inside a Strategic Gram occurrence) or execution "
                     "(0). Output: one JSON object per input line with tokens, planning and spans [start, end, gram] "
                     "(character offsets into the input text).")
-    p.add_argument("--lexicon", default="paper", help="built-in lexicon name (paper) or a lexicon file (default: paper)")
-    p.add_argument("--tokenizer", default="smollm2",
-                   help="tokenizer: smollm2 (the default model's), a Hugging Face id or a local path (default: smollm2)")
-    p.add_argument("--input", required=True, help="JSONL file, one object per line")
-    p.add_argument("--field", default="text", help="field of each object holding the text (default: text)")
-    p.add_argument("--output", required=True, help="output JSONL file")
-    p.add_argument("--html", default=None, help="also write an HTML page with planning tokens highlighted")
-    p.add_argument("--batch-size", type=int, default=256, help="texts tagged per batch (default: 256)")
+    add_arguments(p, TagConfig)
     p.set_defaults(func=run)
 
 
-def check_args(args: argparse.Namespace) -> None:
-    """Reject bad flags before anything is read or written (one-line errors naming the flag)."""
-    if args.batch_size < 1:
-        raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
+def check_args(args: TagConfig) -> None:
+    """Reject output paths that cannot be written before anything is read or written (one-line errors)."""
     outputs = [("--output", args.output)] + ([("--html", args.html)] if args.html else [])
     for flag, path in outputs:
         if Path(path).is_dir():
@@ -37,7 +44,7 @@ def check_args(args: argparse.Namespace) -> None:
         raise ValueError("--html must differ from --output")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(namespace: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from hicra.lexicon import load_lexicon
@@ -45,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from hicra.records import RecordError, iter_jsonl, write_jsonl
     from hicra.tagging.tagger import PlanningTagger
 
+    args = build_config(TagConfig, namespace)
     check_args(args)
     lexicon = load_lexicon(args.lexicon)
     texts = []

@@ -97,32 +97,32 @@ def build_parser(show_all: bool = False) -> argparse.ArgumentParser:
 
 
 def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
-    """Parsed run options and the requested config values (preset < YAML < flags)."""
-    from hicra.config import coerce_values, load_yaml
+    """Parsed run options and the requested config values: one merge (:func:`hicra.config.merge_values`) of
+    preset < a resumed run's config.yaml < ``--config`` YAML < flags."""
+    from hicra.config import flag_values, load_yaml, merge_values
     from hicra.trl.config import HICRAConfig
-    from hicra.trl.run import PRESETS, requested_fields
+    from hicra.trl.run import PRESETS
 
     if "--help-all" in argv:
         build_parser(show_all=True).print_help()
         raise SystemExit(0)
     args = build_parser().parse_args(argv)
-    values: dict[str, Any] = dict(PRESETS[args.preset])
+    layers: list[tuple[str, dict[str, Any]]] = [(f"--preset {args.preset}", PRESETS[args.preset])]
     if args.resume:
         run_dir = Path(args.resume)
         if not (run_dir / "config.yaml").is_file():
             raise ValueError(f"{run_dir}: not a run directory (no config.yaml)")
-        values.update(load_yaml(run_dir / "config.yaml", HICRAConfig))
-        values["output_dir"] = str(run_dir)
+        if Path(getattr(args, "output_dir", args.resume)).resolve() != run_dir.resolve():
+            raise ValueError(f"--resume {args.resume} continues that run in its own directory; "
+                             f"--output-dir {args.output_dir} would start another (drop one of them)")
+        layers += [(str(run_dir / "config.yaml"), load_yaml(run_dir / "config.yaml", HICRAConfig)),
+                   ("--resume", {"output_dir": str(run_dir)})]
     if args.config:
-        values.update(load_yaml(args.config, HICRAConfig))
-    skip = {"config", "preset", "resume", "overwrite", "help_all"}
-    if args.resume and Path(getattr(args, "output_dir", args.resume)).resolve() != Path(args.resume).resolve():
-        raise ValueError(f"--resume {args.resume} continues that run in its own directory; "
-                         f"--output-dir {args.output_dir} would start another (drop one of them)")
-    values.update(coerce_values(HICRAConfig, {k: v for k, v in vars(args).items() if k not in skip}, "flags"))
+        layers.append((args.config, load_yaml(args.config, HICRAConfig)))
+    values = merge_values(HICRAConfig, [*layers, ("flags", flag_values(HICRAConfig, args))])
     if not values.get("output_dir"):
         values["output_dir"] = f"runs/{values.get('method', 'hicra')}-{time.strftime('%Y%m%d-%H%M%S')}"
-    return args, requested_fields(values)
+    return args, values
 
 
 def _quiet() -> None:

@@ -27,34 +27,29 @@ weights: ``lora_r`` 0); defaults of ``learning_rate``, ``num_generations``, ``ma
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from trl import GRPOConfig
 
-from hicra.config import check_fields
+from hicra.config import SEED, check_fields, check_url, option
 from hicra.core import CREDIT_METHODS, check_method
 from hicra.data.problems import DEFAULT_DATASET, DEFAULT_TEMPLATE
 from hicra.models import DEFAULT_MODEL
 
 _PARENT = {f.name: f for f in dataclasses.fields(GRPOConfig)}
+LOSS_TYPES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo")  # GRPOTrainer's (TRL 1.16)
 
 
-def _opt(default: Any, help: str, choices: tuple[str, ...] | None = None, **bounds: float) -> Any:
-    """A hicra field (``bounds``: ``ge``/``gt``/``le``/``lt``, enforced by :mod:`hicra.config`)."""
-    meta = {"help": help, **({"choices": choices} if choices else {}), **bounds}
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
-    return field(default=default, metadata=meta)
 
 
-def _trl(name: str, default: Any, why: str = "", **bounds: float) -> Any:
-    """An inherited TRL field with a new default; its help stays TRL's own (plus why the default differs)."""
+def _trl(name: str, default: Any, why: str = "", **meta: Any) -> Any:
+    """An inherited TRL field redeclared: with ``why``, a new default (marked ``hicra_default`` in its metadata, so
+    it is listed among hicra's settings); ``meta`` adds bounds or ``choices``. Its help stays TRL's own."""
     text = _PARENT[name].metadata.get("help", "")
-    meta = {**_PARENT[name].metadata, "help": f"{text} [hicra default: {why}]" if why else text, **bounds}
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
-    return field(default=default, metadata=meta)
+    marks = {"hicra_default": why} if why else {}
+    inherited = {k: v for k, v in _PARENT[name].metadata.items() if k != "help"}
+    return option(default, f"{text} [hicra default: {why}]" if why else text, **{**inherited, **marks, **meta})
 
 
 @dataclass
@@ -67,70 +62,72 @@ class HICRAConfig(GRPOConfig):
         "warmup_steps": {"ge": 0}, "weight_decay": {"ge": 0},
         "max_grad_norm": {"ge": 0}, "adam_beta1": {"ge": 0, "lt": 1}, "adam_beta2": {"ge": 0, "lt": 1},
         "adam_epsilon": {"ge": 0}, "num_train_epochs": {"gt": 0}, "entropy_coef": {"ge": 0},
-        "seed": {"ge": 0}, "data_seed": {"ge": 0},
+        "seed": SEED, "data_seed": SEED,
         "vllm_gpu_memory_utilization": {"gt": 0, "le": 1}, "vllm_tensor_parallel_size": {"ge": 1},
     }
 
     # ------------------------------------------------------------------------------------- credit assignment (§3)
-    method: str = _opt("hicra", "credit assignment: " + "; ".join(f"'{k}' = {m.description}"
-                                                             for k, m in CREDIT_METHODS.items()),
+    method: str = option("hicra", "credit assignment: " + "; ".join(f"'{k}' = {m.description}"
+                                                               for k, m in CREDIT_METHODS.items()),
                        choices=tuple(CREDIT_METHODS))
-    hicra_alpha: float = _opt(0.2, "α ∈ [0, 1) of HICRA: planning-token advantage Â + α|Â| (paper: 0.2; 0 = GRPO; "
+    hicra_alpha: float = option(0.2, "α ∈ [0, 1) of HICRA: planning-token advantage Â + α|Â| (paper: 0.2; 0 = GRPO; "
                                     "α ≥ 1 would turn negative planning advantages positive)", ge=0, lt=1)
-    lexicon: str = _opt("paper", "Strategic-Gram lexicon for planning tokens: 'paper' (Appendix A) or a lexicon file "
+    lexicon: str = option("paper", "Strategic-Gram lexicon for planning tokens: 'paper' (Appendix A) or a lexicon file "
                                  "(JSON or text, see `hicra tag`/`hicra mine`)")
-    entropy_top_q: float = _opt(0.3, "hicra_entropy: fraction of each eligible completion's tokens (highest entropy "
+    entropy_top_q: float = option(0.3, "hicra_entropy: fraction of each eligible completion's tokens (highest entropy "
                                      "first) that get the α|Â| bonus", gt=0, le=1)
-    entropy_gate_long_correct: bool = _opt(True, "hicra_entropy: only correct completions longer than their group's "
+    entropy_gate_long_correct: bool = option(True, "hicra_entropy: only correct completions longer than their group's "
                                                  "mean length are eligible (deviation, as the verl code)")
-    entropy_reg_coef: float = _opt(1e-3, "entropy_reg: coefficient c of the entropy bonus L = L_clip − c·H̄ "
+    entropy_reg_coef: float = option(1e-3, "entropy_reg: coefficient c of the entropy bonus L = L_clip − c·H̄ "
                                          "(sets TRL's entropy_coef)", ge=0)
     # ------------------------------------------------------------------------------------------ model and data
-    model: str = _opt(DEFAULT_MODEL, "policy: 'smollm2' (SmolLM2-135M-Instruct, offline), a hub id or a local path")
-    model_dtype: str = _opt("float32", "weights dtype", choices=("float32", "bfloat16", "float16"))
-    dataset: str = _opt(DEFAULT_DATASET, "training problems: 'gym:TASK,TASK' (reasoning-gym, offline), a .jsonl/"
+    model: str = option(DEFAULT_MODEL, "policy: 'smollm2' (SmolLM2-135M-Instruct, offline), a hub id or a local path")
+    model_dtype: str = option("float32", "weights dtype", choices=("float32", "bfloat16", "float16"))
+    dataset: str = option(DEFAULT_DATASET, "training problems: 'gym:TASK,TASK' (reasoning-gym, offline), a .jsonl/"
                                          ".parquet file with problem/answer fields, or a hub dataset id")
-    dataset_size: int = _opt(512, "number of problems (gym: generated; files/hub: first N rows, 0 = all)", ge=0)
-    dataset_seed: int = _opt(0, "seed of generated reasoning-gym problems (task k uses seed + k)", ge=0)
-    dataset_split: str = _opt("train", "split of a hub dataset")
-    dataset_config: str = _opt("", "configuration name of a hub dataset (e.g. 'main' for openai/gsm8k)")
-    problem_field: str = _opt("", "column with the problem text ('' = the first of problem, question, Problem, prompt)")
-    answer_field: str = _opt("", "column with the reference ('' = the first of answer, final_answer, Answer, solution)")
-    gym_difficulty: int = _opt(0, "reasoning-gym curriculum level for every attribute of every task (0 = easiest; "
+    dataset_size: int = option(512, "number of problems (gym: generated; files/hub: first N rows, 0 = all)", ge=0)
+    dataset_seed: int = option(0, "seed of generated reasoning-gym problems (task k uses seed + k)", **SEED)
+    dataset_split: str = option("train", "split of a hub dataset")
+    dataset_config: str = option("", "configuration name of a hub dataset (e.g. 'main' for openai/gsm8k)")
+    problem_field: str = option("", "column with the problem text ('' = the first of problem, question, Problem, "
+                                    "prompt)")
+    answer_field: str = option("", "column with the reference ('' = the first of answer, final_answer, Answer, "
+                                   "solution)")
+    gym_difficulty: int = option(0, "reasoning-gym curriculum level for every attribute of every task (0 = easiest; "
                                   "-1 = the task's plain default config)", ge=-1)
-    gym_options: dict[str, dict] = _opt({"basic_arithmetic": {"operators": ["+", "-", "*"], "allow_negation": False,
+    gym_options: dict[str, dict] = option({"basic_arithmetic": {"operators": ["+", "-", "*"], "allow_negation": False,
                                                    "allow_parentheses": False}},
                              "per-task reasoning-gym config overrides, {task: {field: value}} (YAML mapping or JSON)")
-    prompt_template: str = _opt(DEFAULT_TEMPLATE, "user message; {problem} is replaced by the problem text")
-    system_prompt: str = _opt("", "system message ('' = the chat template's default)")
+    prompt_template: str = option(DEFAULT_TEMPLATE, "user message; {problem} is replaced by the problem text")
+    system_prompt: str = option("", "system message ('' = the chat template's default)")
     # -------------------------------------------------------------------------------------------------- reward
-    correct_reward: float = _opt(1.0, "reward for a correct final answer (the grader's score s ∈ [0, 1] times this)",
-                                 ge=0)
-    format_reward: float = _opt(0.1, "reward for a closed \\boxed{...} answer (shaping; paper: 0)", ge=0)
-    unboxed_reward: float = _opt(0.5, "partial credit when the graded answer is wrong/missing but the last number in "
+    correct_reward: float = option(1.0, "reward for a correct final answer (the grader's score s ∈ [0, 1] times "
+                                        "this)", ge=0)
+    format_reward: float = option(0.1, "reward for a closed \\boxed{...} answer (shaping; paper: 0)", ge=0)
+    unboxed_reward: float = option(0.5, "partial credit when the graded answer is wrong/missing but the last number in "
                                       "the completion equals the reference (shaping; paper: 0)", ge=0)
-    grading_timeout: float = _opt(5.0, "seconds per answer for math-verify grading (slower answers are wrong)", gt=0,
+    grading_timeout: float = option(5.0, "seconds per answer for math-verify grading (slower answers are wrong)", gt=0,
                                     le=3600)
     # ------------------------------------------------------------------------------------------------- logging
-    log_token_stats: bool = _opt(True, "sampling-policy token log-probs and entropies in rollouts.jsonl and the "
+    log_token_stats: bool = option(True, "sampling-policy token log-probs and entropies in rollouts.jsonl and the "
                                        "planning/execution metrics, taken from TRL's own forward passes (no extra "
                                        "pass; hicra_entropy without an old-policy pass does one for its gate)")
-    torch_threads: int = _opt(0, "torch CPU threads (0 = torch's default, one per core: 1.4x faster than 1 thread "
+    torch_threads: int = option(0, "torch CPU threads (0 = torch's default, one per core: 1.4x faster than 1 thread "
                                  "on an idle 2-core machine, bench/train_speed.py). On a machine other jobs share, "
                                  "1 avoids threads spin-waiting on each other", ge=0)
-    length_grouped_micro_batches: bool = _opt(True, "split each generation batch into micro-batches of similar "
+    length_grouped_micro_batches: bool = option(True, "split each generation batch into micro-batches of similar "
                                                     "completion length and drop their all-padding columns (about a "
                                                     "fifth fewer loss-pass positions on the CPU default; same "
                                                     "gradient up to float rounding). Kept off, with a warning, when "
                                                     "it would change the update (hicra.trl.batching)")
     # ------------------------------------------------------------------------------------------- LoRA (peft)
-    lora_r: int = _opt(0, "LoRA rank of trained adapters on the frozen base (peft; 0 = full fine-tuning, the "
+    lora_r: int = option(0, "LoRA rank of trained adapters on the frozen base (peft; 0 = full fine-tuning, the "
                           "default). LoRA skips the base's weight gradients and optimizer state (less memory); on "
                           "the 2-core CPU default it is not faster (bench/train_speed.py); use a learning rate "
                           "near 1e-4 with it", ge=0)
-    lora_alpha: float = _opt(32.0, "LoRA scaling numerator (adapter output × lora_alpha / lora_r)", gt=0)
-    lora_dropout: float = _opt(0.0, "dropout on the LoRA input (0: no noise in the policy ratio)", ge=0, lt=1)
-    lora_target_modules: str = _opt("all-linear", "modules that get adapters: 'all-linear' (every linear layer "
+    lora_alpha: float = option(32.0, "LoRA scaling numerator (adapter output × lora_alpha / lora_r)", gt=0)
+    lora_dropout: float = option(0.0, "dropout on the LoRA input (0: no noise in the policy ratio)", ge=0, lt=1)
+    lora_target_modules: str = option("all-linear", "modules that get adapters: 'all-linear' (every linear layer "
                                                   "but the LM head) or comma-separated module names")
 
     # ------------------------------------------------------------------------- TRL fields with hicra defaults
@@ -156,6 +153,8 @@ class HICRAConfig(GRPOConfig):
     gradient_checkpointing: bool = _trl("gradient_checkpointing", False,
                                         "off: a small model fits, and it costs ~20%% more compute")
     bf16: bool | None = _trl("bf16", None, "unset = on when a bf16-capable GPU is present, else off")
+    loss_type: str = _trl("loss_type", "dapo", choices=LOSS_TYPES)  # checked before the model loads
+    vllm_server_base_url: str | None = _trl("vllm_server_base_url", None, check=check_url)
 
     def __post_init__(self) -> None:
         check_method(self.method)
@@ -190,6 +189,4 @@ class HICRAConfig(GRPOConfig):
 
 
 HICRA_FIELDS = tuple(f.name for f in dataclasses.fields(HICRAConfig) if f.name not in _PARENT)
-OVERRIDDEN_FIELDS = tuple(n for n, f in HICRAConfig.__dataclass_fields__.items()
-                          if n in _PARENT and f.metadata.get("help", "").endswith("]") and "[hicra default" in
-                          f.metadata.get("help", ""))
+OVERRIDDEN_FIELDS = tuple(f.name for f in dataclasses.fields(HICRAConfig) if "hicra_default" in f.metadata)

@@ -16,7 +16,6 @@ the RNG states, so on CPU with a fixed seed the resumed run repeats the uninterr
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import shutil
 import sys
@@ -230,14 +229,3 @@ def print_summary(summary: dict[str, Any]) -> None:
     for label, v in summary["metrics"].items():
         table.add_row(label, *("–" if v[k] is None else f"{v[k]:.4g}" for k in ("first", "last", "mean")))
     Console().print(table)
-
-
-def requested_fields(values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` restricted to :class:`HICRAConfig` field names (raises on unknown names)."""
-    from hicra.trl.config import HICRAConfig
-
-    names = {f.name for f in dataclasses.fields(HICRAConfig)}
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise ValueError(f"unknown config field {unknown[0]!r} (see hicra train --help-all)")
-    return values

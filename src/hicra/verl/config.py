@@ -10,8 +10,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from hicra.config import ConfigError, option
-from hicra.core import CREDIT_METHODS, check_alpha, check_method
+from hicra.config import SEED, ConfigError, check_fields, option
+from hicra.core import CREDIT_METHODS
 
 
 @dataclass
@@ -26,7 +26,7 @@ class HICRAVerlConfig:
     alpha: float = option(0.2, "α ∈ [0, 1), amplification of planning-token credit (paper: 0.2); 0 = GRPO; α ≥ 1 "
                                "would turn negative planning advantages positive", ge=0, lt=1)
     seed: int = option(0, "seed of the random control methods' token draws (with the step: a resume redraws the "
-                          "same tokens)", ge=0)
+                          "same tokens)", **SEED)
     lexicon: str = option("paper", "Strategic-Gram lexicon: built-in name (paper) or a lexicon file (§2.1)")
     entropy_top_q: float = option(0.3, "hicra_entropy: fraction of each eligible response's tokens (highest "
                                        "entropy first) that get the bonus", gt=0, le=1)
@@ -40,13 +40,7 @@ class HICRAVerlConfig:
                                           "GRPO silently)")
 
     def __post_init__(self) -> None:
-        for name, check in (("method", check_method), ("alpha", check_alpha)):
-            try:
-                check(getattr(self, name))
-            except ValueError as e:
-                raise ConfigError(f"algorithm.hicra.{name}: {e}") from None
-        if not 0.0 < self.entropy_top_q <= 1.0:
-            raise ConfigError(f"algorithm.hicra.entropy_top_q must be in (0, 1], got {self.entropy_top_q}")
+        check_fields(self, "algorithm.hicra.")  # type, null, finite, and each field's declared range
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> "HICRAVerlConfig":
