@@ -1,0 +1,601 @@
+"""Safe file I/O for every command: one reader, one writer, one appender and a directory lock (see ``docs/io.md``).
+
+* **Reader** (:func:`read_json`, :func:`read_yaml`, :func:`iter_jsonl`, :func:`read_csv`, :func:`read_text`): UTF-8
+  with an optional BOM (stripped), duplicate keys refused, keys must be strings, YAML aliases refused, nesting depth,
+  integer size and line length bounded, JSON numbers finite, the top-level value of the shape the caller states.
+  Every problem raises :class:`DataError` as one ``FILE:LINE: problem`` message.
+* **Writer** (:class:`Outputs`): each output is written to a unique temporary file in its directory and renamed into
+  place only when every output of the command is complete; before anything is written every output is compared with
+  every input by file identity and a collision is refused.
+* **Appender** (:func:`append_jsonl`, :func:`repair_tail`): JSONL logs and caches grow by whole lines; a complete last
+  line without its newline gets one, an unparseable last line is cut with a note.
+* **Lock** (:func:`lock_dir`): one process at a time writes into a directory.
+
+This module imports nothing from hicra.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import io
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator, Sequence
+
+import yaml
+
+MAX_DEPTH = 64  # nesting of lists/objects in one document or line
+MAX_INT = 2 ** 63  # integers must satisfy |n| < MAX_INT (int64, what numpy and torch hold)
+MAX_LINE = 1 << 28  # bytes in one JSONL/CSV line (256 MiB)
+MAX_CELL = 1 << 26  # characters in one CSV cell (64 MiB)
+BOM = "\ufeff"
+SHAPES = {dict: "an object (mapping)", list: "a list"}
+
+PathLike = str | os.PathLike
+
+
+class DataError(ValueError):
+    """A file that cannot be read as what it should be; the message is ``FILE[:LINE]: problem``."""
+
+
+class OutputError(ValueError):
+    """An output that must not be written (it is an input of the command, or its directory is in use)."""
+
+
+# ----------------------------------------------------------------------------------------------------------- reader
+
+
+def _where(path: PathLike, line: int | None) -> str:
+    return f"{path}:{line}" if line else str(path)
+
+
+def _depth_ok(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` nests lists/objects at most ``limit`` deep (only containers are visited)."""
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            return False
+        children = v.values() if isinstance(v, dict) else v
+        stack.extend((c, d + 1) for c in children if isinstance(c, (dict, list)))
+    return True
+
+
+class _Problem(Exception):
+    """A parse problem raised inside a decoder hook; ``token`` is the text that locates it in the document."""
+
+    def __init__(self, problem: str, token: str, last: bool = False):
+        super().__init__(problem)
+        self.token, self.last = token, last
+
+    def line(self, text: str) -> int:
+        """The line of ``text`` holding the token (the last such line for a duplicate key), else 1."""
+        lines = [i for i, ln in enumerate(text.splitlines(), 1) if self.token in ln]
+        return (lines[-1] if self.last else lines[0]) if lines else 1
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def _nonfinite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return isinstance(value, list) and any(_nonfinite(v) for v in value)
+
+
+class _Decoder(json.JSONDecoder):
+    """JSON with the reader's rules; a non-finite number is reported with the key that holds it."""
+
+    def __init__(self) -> None:
+        self.bad: str | None = None  # the text of a non-finite number not yet reported
+        super().__init__(object_pairs_hook=self._pairs, parse_int=self._int, parse_float=self._float,
+                         parse_constant=self._constant)
+
+    def _pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in pairs:
+            if k in out:
+                raise _Problem(f"duplicate key {k!r}", json.dumps(k, ensure_ascii=False), last=True)
+            if self.bad is not None and _nonfinite(v):
+                raise _Problem(f"field {k!r}: {self._bad()} is not a finite number (numbers must be finite)",
+                               json.dumps(k, ensure_ascii=False))
+            out[k] = v
+        return out
+
+    def _bad(self) -> str:
+        """The pending non-finite number's text (and forget it)."""
+        bad, self.bad = self.bad or "", None
+        return _short(bad)
+
+    def _int(self, text: str) -> int:
+        if len(text.lstrip("-")) > 19 or abs(n := int(text)) >= MAX_INT:
+            raise _Problem(f"integer {_short(text)} is too large (limit ±2**63)", text)
+        return n
+
+    def _float(self, text: str) -> float:
+        x = float(text)
+        if not math.isfinite(x):
+            self.bad = text
+        return x
+
+    def _constant(self, name: str) -> float:
+        self.bad = name
+        return math.nan
+
+    def decode(self, text: str) -> Any:  # type: ignore[override]
+        value = super().decode(text)
+        if self.bad is not None:
+            bad = self.bad
+            raise _Problem(f"{self._bad()} is not a finite number (numbers must be finite)", bad)
+        return value
+
+
+def _container(value: Any) -> bool:
+    return isinstance(value, (dict, list))
+
+
+def parse_json(text: str, path: PathLike, line: int | None = None) -> Any:
+    """One JSON value from ``text`` (a whole file, or line ``line`` of a JSONL file) under the reader's rules."""
+    text = text.removeprefix(BOM)
+    try:
+        value = _Decoder().decode(text)
+    except json.JSONDecodeError as e:
+        raise DataError(f"{_where(path, line or e.lineno)}: invalid JSON ({e.msg})") from None
+    except _Problem as e:
+        raise DataError(f"{_where(path, line or e.line(text))}: {e}") from None
+    except RecursionError:
+        raise DataError(f"{_where(path, line or 1)}: nesting deeper than {MAX_DEPTH} levels") from None
+    except ValueError as e:  # e.g. Python's own limit on integer digits
+        raise DataError(f"{_where(path, line or 1)}: {e}") from None
+    if _container(value) and not _depth_ok(value):
+        raise DataError(f"{_where(path, line or 1)}: nesting deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def read_text(path: PathLike) -> str:
+    """The text of ``path``: UTF-8, a leading BOM stripped; a missing file or other encoding is a :class:`DataError`."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, expected a file") from None
+    try:
+        return data.decode("utf-8").removeprefix(BOM)
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not UTF-8 text") from None
+
+
+def _check_shape(value: Any, shape: type | None, path: PathLike, kind: str) -> Any:
+    if shape is not None and not isinstance(value, shape):
+        got = "empty" if value is None else type(value).__name__
+        raise DataError(f"{path}: expected {kind} {SHAPES.get(shape, shape.__name__)} at the top level, got {got}")
+    return value
+
+
+def read_json(path: PathLike, shape: type | None = dict) -> Any:
+    """The JSON document of ``path``; its top-level value must be a ``shape`` (``None``: anything)."""
+    return _check_shape(parse_json(read_text(path), path), shape, path, "JSON")
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases, with string keys only, no duplicate keys, finite numbers and bounded
+    integers and nesting."""
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _YamlProblem(event.start_mark, "aliases (*name) are not allowed")
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _YamlProblem(self.peek_event().start_mark, f"nesting deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        self.flatten_mapping(node)
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str):
+                raise _YamlProblem(key_node.start_mark, f"key {key!r} is not a string (quote it)")
+            if key in seen:
+                raise _YamlProblem(key_node.start_mark, f"duplicate key {key!r}")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node):  # type: ignore[override]
+        value = super().construct_yaml_int(node)
+        if abs(value) >= MAX_INT:
+            raise _YamlProblem(node.start_mark, f"integer {node.value[:24]} is too large (limit ±2**63)")
+        return value
+
+    def construct_yaml_float(self, node):  # type: ignore[override]
+        value = super().construct_yaml_float(node)
+        if not math.isfinite(value):
+            raise _YamlProblem(node.start_mark, f"number {node.value[:24]} is not finite")
+        return value
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _SafeLoader.construct_yaml_int)
+_SafeLoader.add_constructor("tag:yaml.org,2002:float", _SafeLoader.construct_yaml_float)
+
+
+class _YamlProblem(Exception):
+    def __init__(self, mark: Any, problem: str):
+        super().__init__(problem)
+        self.line = mark.line + 1 if mark is not None else 1
+
+
+def parse_yaml(text: str, path: PathLike) -> Any:
+    """One YAML document from ``text`` under the reader's rules (a superset of JSON: JSON documents load too)."""
+    loader = _SafeLoader(text.removeprefix(BOM))
+    try:
+        return loader.get_single_data()
+    except _YamlProblem as e:
+        raise DataError(f"{path}:{e.line}: {e}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        problem = " ".join(str(getattr(e, "problem", None) or "invalid YAML").split())
+        raise DataError(f"{_where(path, mark.line + 1 if mark else 1)}: invalid YAML ({problem})") from None
+    except RecursionError:
+        raise DataError(f"{path}: nesting deeper than {MAX_DEPTH} levels") from None
+    except ValueError as e:  # e.g. Python's own limit on integer digits
+        raise DataError(f"{path}: {e}") from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: PathLike, shape: type | None = dict, empty: Any = None) -> Any:
+    """The YAML document of ``path``; an empty document is ``empty`` (when given); the top-level value must be a
+    ``shape`` (``None``: anything)."""
+    value = parse_yaml(read_text(path), path)
+    if value is None and empty is not None:
+        return empty
+    return _check_shape(value, shape, path, "YAML")
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """``(line number, raw line)`` of ``path``, each at most :data:`MAX_LINE` bytes."""
+    try:
+        f = path.open("rb")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, expected a file") from None
+    with f:
+        lineno = 0
+        while raw := f.readline(MAX_LINE + 1):
+            lineno += 1
+            if len(raw) > MAX_LINE:
+                raise DataError(f"{path}:{lineno}: line longer than {MAX_LINE} bytes")
+            yield lineno, raw
+
+
+def iter_jsonl(path: PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line of a JSON Lines file; every line must hold an object."""
+    path = Path(path)
+    for lineno, raw in _lines(path):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DataError(f"{path}:{lineno}: not UTF-8 text") from None
+        if lineno == 1:
+            line = line.removeprefix(BOM)
+        if not line.strip():
+            continue
+        obj = parse_json(line, path, lineno)
+        if not isinstance(obj, dict):
+            raise DataError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+        yield lineno, obj
+
+
+def read_csv(path: PathLike, required: Sequence[str] = ()) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Header and ``(line number, row)`` of a CSV file with a header line; duplicate or missing columns and rows with
+    more cells than the header are errors."""
+    path = Path(path)
+    text = read_text(path)
+    old = csv.field_size_limit()
+    csv.field_size_limit(MAX_CELL)
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise DataError(f"{path}: empty file, expected a header line")
+            header = [h.strip() for h in header]
+            dup = sorted({h for h in header if header.count(h) > 1})
+            if dup:
+                raise DataError(f"{path}:1: duplicate column {dup[0]!r}")
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise DataError(f"{path}:1: missing column {missing[0]!r}")
+            rows = []
+            for cells in reader:
+                lineno = reader.line_num
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) > len(header):
+                    raise DataError(f"{path}:{lineno}: {len(cells)} cells but the header has {len(header)} columns")
+                rows.append((lineno, dict(zip(header, cells + [""] * (len(header) - len(cells))))))
+        except csv.Error as e:
+            raise DataError(f"{path}:{reader.line_num}: invalid CSV ({e})") from None
+    finally:
+        csv.field_size_limit(old)
+    return header, rows
+
+
+# ----------------------------------------------------------------------------------------------------------- writer
+
+
+def same_file(a: PathLike, b: PathLike) -> bool:
+    """Whether ``a`` and ``b`` are one file: by identity when both exist (hard and symbolic links included), else by
+    their resolved paths."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_distinct(outputs: Iterable[tuple[str, PathLike]], inputs: Iterable[tuple[str, PathLike]]) -> None:
+    """Refuse (:class:`OutputError`) an output that is one of the inputs or another output; names are the flags."""
+    outputs, inputs = [(n, p) for n, p in outputs if p], [(n, p) for n, p in inputs if p]
+    for i, (name, out) in enumerate(outputs):
+        for other, src in inputs:
+            if same_file(out, src):
+                raise OutputError(f"{name} {out} is also {other} {src}: refusing to overwrite an input; "
+                                  "write to another file")
+        for other, prev in outputs[:i]:
+            if same_file(out, prev):
+                raise OutputError(f"{name} {out} is also {other} {prev}: give two different files")
+
+
+def check_writable(path: PathLike) -> None:
+    """Raise ``OSError`` naming ``path`` unless it can be written or created: its nearest existing ancestor must be
+    a writable directory (an output under a regular file fails here, before any work is done)."""
+    target = Path(path).absolute()
+    ancestor = target
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if ancestor != target and not ancestor.is_dir():
+        raise NotADirectoryError(f"{path}: cannot be created, {ancestor} is a file")
+    if target.is_dir() and ancestor == target and not os.access(target, os.W_OK):
+        raise PermissionError(f"{path}: cannot be written, no write permission")
+    if not os.access(ancestor if ancestor.is_dir() else ancestor.parent, os.W_OK):
+        raise PermissionError(f"{path}: cannot be written, no write permission on {ancestor}")
+
+
+class Outputs:
+    """The outputs of one command, written all or nothing::
+
+        with Outputs(inputs=[("--input", src)]) as out:
+            out.write_text(path_a, text, "--output")
+            with out.open(path_b, "--html") as f: ...
+
+    Each output goes to a unique temporary file beside it (``.NAME.XXXX.tmp``; a user's ``NAME.tmp`` is never
+    touched); when the block ends without an error every temporary file is renamed into place, otherwise they are
+    all removed and no output changes. Each output is checked against every input (and every other output) by file
+    identity before it is written.
+    """
+
+    def __init__(self, inputs: Iterable[tuple[str, PathLike]] = ()):
+        self.inputs = [(n, p) for n, p in inputs if p]
+        self.staged: list[tuple[str, Path, Path]] = []  # (name, target, temporary file)
+
+    def __enter__(self) -> "Outputs":
+        return self
+
+    def __exit__(self, kind, value, tb) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()
+
+    def _stage(self, path: PathLike, name: str) -> tuple[Path, int, str]:
+        target = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
+        if target.is_dir():
+            raise OutputError(f"{name} {path}: is a directory")
+        check_distinct([(name, target)], self.inputs + [(n, t) for n, t, _ in self.staged])
+        check_writable(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        self.staged.append((name, target, Path(tmp)))
+        return target, fd, tmp
+
+    @contextlib.contextmanager
+    def open(self, path: PathLike, name: str = "output", newline: str | None = None) -> Iterator[IO[str]]:
+        """A text file (UTF-8) whose content becomes ``path`` when the command succeeds."""
+        _, fd, _ = self._stage(path, name)
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+
+    def write_text(self, path: PathLike, text: str, name: str = "output") -> Path:
+        with self.open(path, name) as f:
+            f.write(text)
+        return Path(path)
+
+    def write_json(self, path: PathLike, doc: Any, name: str = "output", indent: int = 1) -> Path:
+        return self.write_text(path, json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False) + "\n", name)
+
+    def write_yaml(self, path: PathLike, doc: Any, name: str = "output") -> Path:
+        return self.write_text(path, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), name)
+
+    def write_jsonl(self, path: PathLike, records: Iterable[dict[str, Any]], name: str = "output") -> int:
+        n = 0
+        with self.open(path, name) as f:
+            for rec in records:
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                n += 1
+        return n
+
+    def commit(self) -> None:
+        """Rename every staged file into place (after a last identity check), then sync their directories."""
+        try:
+            check_distinct([(n, t) for n, t, _ in self.staged], self.inputs)
+        except OutputError:
+            self.abort()
+            raise
+        for _, target, tmp in self.staged:
+            if target.exists():
+                with contextlib.suppress(OSError):
+                    os.chmod(tmp, target.stat().st_mode & 0o7777)
+            else:
+                os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, target)
+        for parent in {t.parent for _, t, _ in self.staged}:
+            _fsync_dir(parent)
+        self.staged = []
+
+    def abort(self) -> None:
+        for _, _, tmp in self.staged:
+            tmp.unlink(missing_ok=True)
+        self.staged = []
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_text(path: PathLike, text: str, inputs: Iterable[tuple[str, PathLike]] = (), name: str = "output") -> Path:
+    """Write one output atomically (an :class:`Outputs` of one file)."""
+    with Outputs(inputs) as out:
+        return out.write_text(path, text, name)
+
+
+def write_json(path: PathLike, doc: Any, inputs: Iterable[tuple[str, PathLike]] = (), name: str = "output",
+               indent: int = 1) -> Path:
+    with Outputs(inputs) as out:
+        return out.write_json(path, doc, name, indent)
+
+
+def write_yaml(path: PathLike, doc: Any, inputs: Iterable[tuple[str, PathLike]] = (), name: str = "output") -> Path:
+    with Outputs(inputs) as out:
+        return out.write_yaml(path, doc, name)
+
+
+def write_jsonl(path: PathLike, records: Iterable[dict[str, Any]], inputs: Iterable[tuple[str, PathLike]] = (),
+                name: str = "output") -> int:
+    """Write records to ``path`` atomically; returns the count."""
+    with Outputs(inputs) as out:
+        return out.write_jsonl(path, records, name)
+
+
+# --------------------------------------------------------------------------------------------------------- appender
+
+
+def repair_tail(path: PathLike) -> None:
+    """Make an append-only JSONL file end with a whole line before appending to it: a last line without its newline
+    that parses as JSON gets the newline; one that does not (the writer was killed mid-line) is cut, with a note."""
+    path = Path(path)
+    if not path.is_file():
+        return
+    with path.open("r+b") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        tail = min(size, 1 << 16)
+        while True:  # find the last newline, reading backwards in growing chunks
+            f.seek(size - tail)
+            cut = f.read(tail).rfind(b"\n")
+            if cut >= 0 or tail == size:
+                break
+            tail = min(size, tail * 4)
+        keep = size - tail + cut + 1 if cut >= 0 else 0
+        f.seek(keep)
+        last = f.read()
+        try:
+            complete = isinstance(_Decoder().decode(last.decode("utf-8").removeprefix(BOM)), dict)
+        except (ValueError, _Problem, RecursionError):
+            complete = False
+        if complete:
+            f.write(b"\n")
+        else:
+            f.truncate(keep)
+        f.flush()
+        os.fsync(f.fileno())
+    if not complete:
+        print(f"note: {path}: dropped an incomplete last line ({size - keep} bytes, an interrupted write)",
+              file=sys.stderr)
+
+
+def append_jsonl(path: PathLike, records: Iterable[dict[str, Any]]) -> int:
+    """Append records as whole lines, durably (flush + fsync), after :func:`repair_tail`; returns the count."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    repair_tail(path)
+    n = 0
+    with path.open("a", encoding="utf-8") as f:
+        for rec in records:
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            n += 1
+        f.flush()
+        os.fsync(f.fileno())
+    return n
+
+
+# ------------------------------------------------------------------------------------------------------------- lock
+
+
+@contextlib.contextmanager
+def lock_dir(directory: PathLike, what: str = "hicra") -> Iterator[None]:
+    """Hold an exclusive lock on ``directory`` (file ``.hicra.lock`` in it, holding our pid) while the block runs; a
+    second process gets :class:`OutputError` naming the holder. A directory created here and left empty by a failing
+    block is removed."""
+    out = Path(directory)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / ".hicra.lock"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise OutputError(f"{out} is in use by another {what} process (pid {holder}); wait for it to end") \
+                from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder removed the file between our open and our lock: lock the new one
+    ok = False
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+        ok = True
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)
+        if created and not ok and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
