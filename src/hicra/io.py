@@ -414,10 +414,11 @@ class Outputs:
         return target, fd, tmp
 
     @contextlib.contextmanager
-    def open(self, path: PathLike, name: str = "output", newline: str | None = None) -> Iterator[IO[str]]:
-        """A text file (UTF-8) whose content becomes ``path`` when the command succeeds."""
+    def open(self, path: PathLike, name: str = "output", newline: str | None = None,
+             binary: bool = False) -> Iterator[IO[Any]]:
+        """A file (UTF-8 text unless ``binary``) whose content becomes ``path`` when the command succeeds."""
         _, fd, _ = self._stage(path, name)
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as f:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline=newline)) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -425,6 +426,11 @@ class Outputs:
     def write_text(self, path: PathLike, text: str, name: str = "output") -> Path:
         with self.open(path, name) as f:
             f.write(text)
+        return Path(path)
+
+    def write_bytes(self, path: PathLike, data: bytes, name: str = "output") -> Path:
+        with self.open(path, name, binary=True) as f:
+            f.write(data)
         return Path(path)
 
     def write_json(self, path: PathLike, doc: Any, name: str = "output", indent: int = 1) -> Path:

@@ -48,10 +48,10 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from hicra.io import DataError, append_jsonl, check_writable, iter_jsonl, write_jsonl
+from hicra.io import DataError, append_jsonl, check_writable, iter_jsonl, read_yaml, write_jsonl
 
 __all__ = ["ROLLOUT_SCHEMA", "ROLLOUT_REQUIRED", "RecordError", "read_jsonl", "validate_rollout", "iter_rollouts",
-           "rollouts_path", "read_rollouts", "append_jsonl", "check_writable", "iter_jsonl", "write_jsonl"]
+           "rollouts_path", "read_rollouts", "read_run_config", "append_jsonl", "check_writable", "iter_jsonl", "write_jsonl"]
 
 ROLLOUT_SCHEMA = 1
 ROLLOUT_REQUIRED = ("step", "prompt_id", "completion", "reward")
@@ -176,3 +176,9 @@ def rollouts_path(path: str | Path) -> Path:
 def read_rollouts(path: str | Path) -> list[dict[str, Any]]:
     """All rollout records of a file (or of ``RUN_DIR/rollouts.jsonl`` when given a run directory)."""
     return [rec for _, rec in iter_rollouts(rollouts_path(path))]
+
+
+def read_run_config(run_dir: str | Path) -> dict[str, Any]:
+    """The ``config.yaml`` of a run directory as a mapping (``{}`` when the run has none)."""
+    path = Path(run_dir) / "config.yaml"
+    return read_yaml(path, empty={}) if path.is_file() else {}

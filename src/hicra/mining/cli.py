@@ -94,9 +94,9 @@ def run(args: argparse.Namespace) -> int:
     from hicra.mining.pipeline import check_outputs, mine, write_outputs
 
     cfg = build_config(MineConfig, args)
-    check_outputs(cfg)
+    check_outputs(cfg, getattr(args, "config", None))
     result = mine(cfg)
-    written = write_outputs(result, cfg)
+    written = write_outputs(result, cfg, getattr(args, "config", None))
     _table("hicra mine: stage counts", ["stage", "what", "count"], [[s, w, str(c)] for s, w, c in result.counts])
     top = []
     for gram in result.lexicon.grams[:15]:
@@ -113,39 +113,44 @@ def run_review_export(args: argparse.Namespace) -> int:
     from hicra.lexicon import load_lexicon
     from hicra.mining.config import MineConfig
     from hicra.mining.corpus import load_corpus
+    from hicra.io import Outputs
     from hicra.mining.review import export_review
+    from hicra.records import rollouts_path
 
     if args.examples < 0:
         raise ValueError(f"--examples must be >= 0, got {args.examples}")
     lexicon = load_lexicon(args.lexicon)
     texts = load_corpus(MineConfig(rollouts=args.rollouts, text_field=args.text_field, success="all")).texts \
         if args.rollouts else []
-    path = export_review(lexicon, args.output, texts, args.examples)
+    with Outputs([("lexicon", args.lexicon), ("--rollouts", rollouts_path(args.rollouts) if args.rollouts else "")]) \
+            as out:
+        path = export_review(lexicon, args.output, texts, args.examples, out=out)
     print(f"{len(lexicon)} grams → {path} (fill the human_label column, then `hicra mine review-import`)")
     return 0
 
 
 def run_review_import(args: argparse.Namespace) -> int:
     from hicra.lexicon import load_lexicon
+    from hicra.io import Outputs, check_distinct
     from hicra.mining.review import import_review
 
-    for name, given in (("lexicon", args.lexicon), ("csv", args.csv)):
-        if Path(given).resolve() == Path(args.output).resolve():
-            raise ValueError(f"--output {args.output} is the {name} being reviewed; write the reviewed lexicon to "
-                             "another file")
+    inputs = [("the lexicon", args.lexicon), ("the csv", args.csv)]
+    check_distinct([("--output", args.output)], inputs)
     reviewed, report = import_review(load_lexicon(args.lexicon), args.csv, args.drop_rejected)
-    path = reviewed.save(args.output)
+    with Outputs(inputs) as out:
+        path = reviewed.save(args.output, out)
     _table("hicra mine review-import", ["what", "value"], [list(r) for r in report.rows()])
     print(f"{len(reviewed)} grams → {path}")
     return 0
 
 
 def run_ablate(args: argparse.Namespace) -> int:
-    from hicra.lexicon import load_lexicon
+    from hicra.lexicon import BUILTIN_LEXICONS, load_lexicon
     from hicra.mining.ablate import ablate
 
     lexicon = load_lexicon(args.lexicon)
-    paths = ablate(lexicon, args.drop, args.seeds, args.output, args.first_seed)
+    paths = ablate(lexicon, args.drop, args.seeds, args.output, args.first_seed,
+                   "" if args.lexicon in BUILTIN_LEXICONS else args.lexicon)
     print(f"{len(paths)} variants of {lexicon.name} ({len(lexicon)} grams, {args.drop:.0%} dropped each) → "
           f"{args.output}")
     return 0
