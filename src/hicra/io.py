@@ -585,8 +585,7 @@ def lock_dir(directory: PathLike, what: str = "hicra") -> Iterator[None]:
         except BlockingIOError:
             holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
             os.close(fd)
-            raise OutputError(f"{out} is in use by another {what} process (pid {holder}); wait for it to end") \
-                from None
+            raise OutputError(f"{out} is in use by another {what} (pid {holder})") from None
         try:
             same = os.fstat(fd).st_ino == os.stat(path).st_ino
         except FileNotFoundError:
