@@ -24,6 +24,8 @@ from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
 
+from hicra.io import DataError, read_yaml
+
 T = TypeVar("T")
 
 
@@ -226,15 +228,9 @@ def load_yaml(path: str | Path, cls: type) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f"line {mark.line + 1}: " if mark else ""
-        raise ConfigError(f"{path}: {line}invalid YAML") from None
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{path}: expected a mapping of field: value")
+        doc = read_yaml(path, empty={})
+    except DataError as e:
+        raise ConfigError(str(e)) from None
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(doc) - names)
     if unknown:

@@ -35,7 +35,8 @@ MAX_INT = 2 ** 63  # integers must satisfy |n| < MAX_INT (int64, what numpy and 
 MAX_LINE = 1 << 28  # bytes in one JSONL/CSV line (256 MiB)
 MAX_CELL = 1 << 26  # characters in one CSV cell (64 MiB)
 BOM = "\ufeff"
-SHAPES = {dict: "an object (mapping)", list: "a list"}
+LOCK_NAME = ".hicra.lock"  # the lock file :func:`lock_dir` holds in a directory
+SHAPES = {dict: "a mapping (key: value)", list: "a list"}
 
 PathLike = str | os.PathLike
 
@@ -178,7 +179,8 @@ def read_text(path: PathLike) -> str:
 def _check_shape(value: Any, shape: type | None, path: PathLike, kind: str) -> Any:
     if shape is not None and not isinstance(value, shape):
         got = "empty" if value is None else type(value).__name__
-        raise DataError(f"{path}: expected {kind} {SHAPES.get(shape, shape.__name__)} at the top level, got {got}")
+        raise DataError(f"{path}:1: expected {SHAPES.get(shape, shape.__name__)} at the top level of the {kind} "
+                        f"document, got {got}")
     return value
 
 
@@ -492,6 +494,12 @@ def write_text(path: PathLike, text: str, inputs: Iterable[tuple[str, PathLike]]
         return out.write_text(path, text, name)
 
 
+def write_bytes(path: PathLike, data: bytes, inputs: Iterable[tuple[str, PathLike]] = (),
+                name: str = "output") -> Path:
+    with Outputs(inputs) as out:
+        return out.write_bytes(path, data, name)
+
+
 def write_json(path: PathLike, doc: Any, inputs: Iterable[tuple[str, PathLike]] = (), name: str = "output",
                indent: int = 1) -> Path:
     with Outputs(inputs) as out:
@@ -577,7 +585,7 @@ def lock_dir(directory: PathLike, what: str = "hicra") -> Iterator[None]:
     out = Path(directory)
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    path = out / ".hicra.lock"
+    path = out / LOCK_NAME
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

@@ -100,8 +100,8 @@ def _check_token_values(vals: Any, name: str, n: int, where: str, error: type[Va
     if len(vals) != n:
         raise _fail(error, where, name, f"has {len(vals)} values but 'completion_ids' has {n}")
     try:  # fast path: a clean list of numbers; anything else is located entry by entry below
-        arr = np.asarray(vals, dtype=np.float64)
-        if np.isfinite(arr).all() and ((arr <= 1e-4).all() if name == "logprobs" else (arr >= -1e-4).all()):
+        arr = np.asarray(vals)  # no dtype: strings such as "-0.5" must not pass as numbers
+        if arr.ndim == 1 and arr.dtype.kind in "fiu" and np.isfinite(arr).all() and ((arr <= 1e-4).all() if name == "logprobs" else (arr >= -1e-4).all()):
             return True
     except (TypeError, ValueError):
         pass

@@ -40,8 +40,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import yaml
-
 from hicra.analysis.inputs import RecordKeys, RunInfo, is_correct
 from hicra.analysis.options import JudgeConfig
 from hicra.io import append_jsonl, check_distinct, read_yaml, repair_tail

@@ -18,7 +18,6 @@ logprobs/entropies or a lexicon that matches nothing give empty columns plus a n
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache

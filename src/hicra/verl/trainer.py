@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import transfer_queue as tq
-import yaml
 from omegaconf import OmegaConf, open_dict
 from tensordict import TensorDict
 from verl import DataProto
@@ -32,6 +31,7 @@ from verl.trainer.ppo.v1 import PPOTrainerSync, register_trainer
 from verl.workers.utils.padding import response_to_nested
 
 from hicra.lexicon import load_lexicon
+from hicra.io import repair_tail, write_yaml
 from hicra.records import append_jsonl, read_jsonl, write_jsonl
 from hicra.tagging.tagger import PlanningTagger
 from hicra.verl.batch import apply_hicra, rollout_records, step_metrics
@@ -74,10 +74,11 @@ class HICRATrainer(PPOTrainerSync):
         self.run_dir.mkdir(parents=True, exist_ok=True)
         doc = {"engine": "verl", "method": self.hicra.method, "model": self.config.actor_rollout_ref.model.path,
                **{f"hicra_{k}": v for k, v in vars(self.hicra).items() if k != "method"}}
-        (self.run_dir / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        write_yaml(self.run_dir / "config.yaml", doc, name="config.yaml")
         for name in ("rollouts.jsonl", "metrics.jsonl"):
             path = self.run_dir / name
             if path.is_file():
+                repair_tail(path)
                 write_jsonl(path, [r for r in read_jsonl(path) if int(r.get("step", 0)) < step])
         self.tagger = PlanningTagger(load_lexicon(self.hicra.lexicon), self.tokenizer)
         self._started = True
