@@ -215,18 +215,25 @@ class _SafeLoader(yaml.SafeLoader):
             if key in seen:
                 raise _YamlProblem(key_node.start_mark, f"duplicate key {key!r}")
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        mapping = super().construct_mapping(node, deep=deep)
+        for key_node, value_node in node.value:
+            value = mapping[key_node.value] if key_node.value in mapping else None
+            if isinstance(value, float) and not math.isfinite(value):
+                self._bad = None
+                raise _YamlProblem(value_node.start_mark, f"field {key_node.value!r}: {_short(value_node.value)} is "
+                                   "not a finite number (numbers must be finite)")
+        return mapping
 
     def construct_yaml_int(self, node):  # type: ignore[override]
         value = super().construct_yaml_int(node)
         if abs(value) >= MAX_INT:
-            raise _YamlProblem(node.start_mark, f"integer {node.value[:24]} is too large (limit ±2**63)")
+            raise _YamlProblem(node.start_mark, f"integer {_short(node.value)} is too large (limit ±2**63)")
         return value
 
     def construct_yaml_float(self, node):  # type: ignore[override]
         value = super().construct_yaml_float(node)
-        if not math.isfinite(value):
-            raise _YamlProblem(node.start_mark, f"number {node.value[:24]} is not finite")
+        if not math.isfinite(value) and getattr(self, "_bad", None) is None:
+            self._bad = node  # reported with its key by construct_mapping, else by parse_yaml
         return value
 
 
@@ -242,21 +249,32 @@ class _YamlProblem(Exception):
 
 def parse_yaml(text: str, path: PathLike) -> Any:
     """One YAML document from ``text`` under the reader's rules (a superset of JSON: JSON documents load too)."""
-    loader = _SafeLoader(text.removeprefix(BOM))
+    text = text.removeprefix(BOM)
+    loader = None
     try:
-        return loader.get_single_data()
+        loader = _SafeLoader(text)  # the reader checks the characters here
+        value = loader.get_single_data()
+        bad = getattr(loader, "_bad", None)
+        if bad is not None:
+            raise _YamlProblem(bad.start_mark, f"{_short(bad.value)} is not a finite number (numbers must be finite)")
+        return value
     except _YamlProblem as e:
         raise DataError(f"{path}:{e.line}: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        problem = " ".join(str(getattr(e, "problem", None) or "invalid YAML").split())
-        raise DataError(f"{_where(path, mark.line + 1 if mark else 1)}: invalid YAML ({problem})") from None
+        if mark is not None:
+            line = mark.line + 1
+        else:  # a character the YAML reader refuses: located by its position
+            line = text[:getattr(e, "position", 0)].count("\n") + 1
+        problem = " ".join(str(getattr(e, "problem", None) or getattr(e, "reason", None) or "invalid YAML").split())
+        raise DataError(f"{path}:{line}: invalid YAML ({problem})") from None
     except RecursionError:
         raise DataError(f"{path}: nesting deeper than {MAX_DEPTH} levels") from None
     except ValueError as e:  # e.g. Python's own limit on integer digits
         raise DataError(f"{path}: {e}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_yaml(path: PathLike, shape: type | None = dict, empty: Any = None) -> Any:
