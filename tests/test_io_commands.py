@@ -197,3 +197,14 @@ def test_a_review_csv_with_a_gram_twice_is_refused(tmp_path, capsys):
     write_files(tmp_path, {"lex.json": LEXICON, "rev.csv": "gram,human_label\nso,s\nbut wait,s\nso,p\n"})
     assert_clean_failure(["mine", "review-import", "lex.json", "rev.csv", "--output", "out.json"], tmp_path, capsys,
                          ["rev.csv:4", "'so'", "twice"])
+
+
+@pytest.mark.parametrize("argv, directory, what", [
+    (["train", "--output-dir", "run", "--preset", "smoke"], "run", "hicra train"),
+    (["study", "--output", "s", "--preset", "smoke"], "s", "hicra study"),
+])
+def test_a_second_process_in_a_busy_directory_gets_one_line(tmp_path, capsys, argv, directory, what):
+    from hicra.io import lock_dir
+
+    with lock_dir(tmp_path / directory, what):  # another process holds the directory
+        assert_clean_failure(argv, tmp_path, capsys, [f"in use by another {what} (pid {os.getpid()})"])
