@@ -85,56 +85,59 @@ def _short(text: str) -> str:
     return text if len(text) <= 24 else text[:21] + "..."
 
 
-def _nonfinite(value: Any) -> bool:
+def _number_problem(value: Any, exact: bool = False) -> str | None:
+    """Why a decoded value holds a number the reader refuses (not finite, or an integer beyond ±2**63), else None.
+    A list of numbers is checked through its minimum and maximum (C speed) unless ``exact`` (it may hold a NaN,
+    which min/max cannot see): then element by element, as are lists of mixed types."""
     if isinstance(value, float):
-        return not math.isfinite(value)
-    return isinstance(value, list) and any(_nonfinite(v) for v in value)
+        if math.isfinite(value):
+            return None
+        spelt = "NaN" if value != value else "Infinity" if value > 0 else "-Infinity"
+        return f"{spelt} is not a finite number (numbers must be finite; 1e309 and beyond overflow to Infinity)"
+    if isinstance(value, int):
+        return None if -MAX_INT < value < MAX_INT else f"integer {_short(str(value))} is too large (limit ±2**63)"
+    if not isinstance(value, list) or not value:
+        return None
+    if not exact:
+        try:
+            low, high = min(value), max(value)
+            if isinstance(low, (int, float)):
+                return _number_problem(low) or _number_problem(high)
+            if isinstance(low, str):
+                return None  # a list of strings only
+        except TypeError:  # mixed types
+            pass
+    return next((p for v in value if isinstance(v, (float, int, list)) and (p := _number_problem(v, exact))), None)
 
 
 class _Decoder(json.JSONDecoder):
-    """JSON with the reader's rules; a non-finite number is reported with the key that holds it."""
+    """JSON with the reader's rules: no duplicate keys, finite numbers, integers within ±2**63. Numbers are parsed
+    by the C scanner and checked per object, so a problem is reported with the key that holds it."""
 
     def __init__(self) -> None:
-        self.bad: str | None = None  # the text of a non-finite number not yet reported
-        super().__init__(object_pairs_hook=self._pairs, parse_int=self._int, parse_float=self._float,
-                         parse_constant=self._constant)
+        self.constants = False  # whether NaN/Infinity literals were seen (lists are then checked exactly)
+        super().__init__(object_pairs_hook=self._pairs, parse_constant=self._constant)
 
     def _pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in pairs:
             if k in out:
                 raise _Problem(f"duplicate key {k!r}", json.dumps(k, ensure_ascii=False), last=True)
-            if self.bad is not None and _nonfinite(v):
-                raise _Problem(f"field {k!r}: {self._bad()} is not a finite number (numbers must be finite)",
-                               json.dumps(k, ensure_ascii=False))
+            problem = _number_problem(v, self.constants)
+            if problem:
+                raise _Problem(f"field {k!r}: {problem}", json.dumps(k, ensure_ascii=False))
             out[k] = v
         return out
 
-    def _bad(self) -> str:
-        """The pending non-finite number's text (and forget it)."""
-        bad, self.bad = self.bad or "", None
-        return _short(bad)
-
-    def _int(self, text: str) -> int:
-        if len(text.lstrip("-")) > 19 or abs(n := int(text)) >= MAX_INT:
-            raise _Problem(f"integer {_short(text)} is too large (limit ±2**63)", text)
-        return n
-
-    def _float(self, text: str) -> float:
-        x = float(text)
-        if not math.isfinite(x):
-            self.bad = text
-        return x
-
     def _constant(self, name: str) -> float:
-        self.bad = name
-        return math.nan
+        self.constants = True
+        return float(name.replace("Infinity", "inf"))
 
     def decode(self, text: str) -> Any:  # type: ignore[override]
         value = super().decode(text)
-        if self.bad is not None:
-            bad = self.bad
-            raise _Problem(f"{self._bad()} is not a finite number (numbers must be finite)", bad)
+        problem = _number_problem(value, self.constants)
+        if problem:
+            raise _Problem(problem, "")
         return value
 
 
@@ -153,9 +156,9 @@ def parse_json(text: str, path: PathLike, line: int | None = None) -> Any:
         raise DataError(f"{_where(path, line or e.line(text))}: {e}") from None
     except RecursionError:
         raise DataError(f"{_where(path, line or 1)}: nesting deeper than {MAX_DEPTH} levels") from None
-    except ValueError as e:  # e.g. Python's own limit on integer digits
-        raise DataError(f"{_where(path, line or 1)}: {e}") from None
-    if _container(value) and not _depth_ok(value):
+    except ValueError:  # Python's own limit on the digits of an integer
+        raise DataError(f"{_where(path, line or 1)}: integer too large (limit ±2**63)") from None
+    if _container(value) and text.count("[") + text.count("{") > MAX_DEPTH and not _depth_ok(value):
         raise DataError(f"{_where(path, line or 1)}: nesting deeper than {MAX_DEPTH} levels")
     return value
 
@@ -563,8 +566,8 @@ def repair_tail(path: PathLike) -> None:
         f.seek(keep)
         last = f.read()
         try:
-            complete = isinstance(_Decoder().decode(last.decode("utf-8").removeprefix(BOM)), dict)
-        except (ValueError, _Problem, RecursionError):
+            complete = isinstance(json.loads(last.decode("utf-8").removeprefix(BOM)), dict)
+        except (ValueError, RecursionError):
             complete = False
         if complete:
             f.write(b"\n")
