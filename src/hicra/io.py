@@ -457,7 +457,7 @@ class Outputs:
         return Path(path)
 
     def write_json(self, path: PathLike, doc: Any, name: str = "output", indent: int = 1) -> Path:
-        return self.write_text(path, json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False) + "\n", name)
+        return self.write_text(path, dumps(doc, indent) + "\n", name)
 
     def write_yaml(self, path: PathLike, doc: Any, name: str = "output") -> Path:
         return self.write_text(path, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), name)
@@ -466,7 +466,7 @@ class Outputs:
         n = 0
         with self.open(path, name) as f:
             for rec in records:
-                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                f.write(dumps(rec) + "\n")
                 n += 1
         return n
 
@@ -492,6 +492,25 @@ class Outputs:
         for _, _, tmp in self.staged:
             tmp.unlink(missing_ok=True)
         self.staged = []
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by ``None`` (JSON null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def dumps(value: Any, indent: int | None = None) -> str:
+    """JSON text the reader reads back: a non-finite float (NaN, ±Infinity: "no value") is written as null."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent)
+    except ValueError:
+        return json.dumps(_finite(value), ensure_ascii=False, allow_nan=False, indent=indent)
 
 
 def _umask() -> int:
@@ -588,7 +607,7 @@ def append_jsonl(path: PathLike, records: Iterable[dict[str, Any]]) -> int:
     n = 0
     with path.open("a", encoding="utf-8") as f:
         for rec in records:
-            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            f.write(dumps(rec) + "\n")
             n += 1
         f.flush()
         os.fsync(f.fileno())

@@ -163,7 +163,14 @@ def validate_rollout(rec: Any, where: str, required: Sequence[str] = ROLLOUT_REQ
 def iter_rollouts(path: str | Path, required: Sequence[str] = ROLLOUT_REQUIRED,
                   error: type[ValueError] = RecordError) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line number, validated record)`` for each non-blank line of a rollout file (:func:`validate_rollout`)."""
-    for lineno, rec in iter_jsonl(path):
+    lines = iter_jsonl(path)
+    while True:
+        try:
+            lineno, rec = next(lines)
+        except StopIteration:
+            return
+        except DataError as e:  # a line the reader refuses, reported as ``error`` like a bad field
+            raise e if isinstance(e, error) else error(str(e)) from None
         yield lineno, validate_rollout(rec, f"{path}:{lineno}", required, error)
 
 
