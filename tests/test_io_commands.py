@@ -208,3 +208,19 @@ def test_a_second_process_in_a_busy_directory_gets_one_line(tmp_path, capsys, ar
 
     with lock_dir(tmp_path / directory, what):  # another process holds the directory
         assert_clean_failure(argv, tmp_path, capsys, [f"in use by another {what} (pid {os.getpid()})"])
+
+
+@pytest.mark.parametrize("argv, config", [
+    (["analyze", "r.jsonl", "--output", "res", "--tokenizer", "smollm2", "--config", "res/metrics.json"],
+     "res/metrics.json"),
+    (["report", "r.jsonl", "--output", "rep", "--tokenizer", "smollm2", "--config", "rep/report.json"],
+     "rep/report.json"),
+])
+def test_analyze_and_report_never_write_over_their_config(tmp_path, capsys, argv, config):
+    write_files(tmp_path, {"r.jsonl": rollouts(), config: "{}\n"})
+    before = snapshot(tmp_path)
+    capsys.readouterr()
+    assert run_cli(argv, tmp_path) == 1
+    err = capsys.readouterr().err.splitlines()  # notes about the unscored rollouts come first
+    assert err[-1].startswith(f"hicra {argv[0]}: error: ") and f"is also --config {config}" in err[-1]
+    assert snapshot(tmp_path) == before  # no output written, the config untouched
