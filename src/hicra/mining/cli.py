@@ -109,10 +109,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_review_export(args: argparse.Namespace) -> int:
+    from hicra.io import Outputs
     from hicra.lexicon import load_lexicon
     from hicra.mining.config import MineConfig
     from hicra.mining.corpus import load_corpus
-    from hicra.io import Outputs
     from hicra.mining.review import export_review
     from hicra.records import rollouts_path
 
@@ -129,8 +129,8 @@ def run_review_export(args: argparse.Namespace) -> int:
 
 
 def run_review_import(args: argparse.Namespace) -> int:
-    from hicra.lexicon import load_lexicon
     from hicra.io import Outputs, check_distinct
+    from hicra.lexicon import load_lexicon
     from hicra.mining.review import import_review
 
     inputs = [("the lexicon", args.lexicon), ("the csv", args.csv)]
