@@ -74,7 +74,7 @@ TRAIN = [
          {"c.yaml": "max_steps: many\n"}),
     Case("YAML unknown field", ["train", "--config", "c.yaml"], ["c.yaml", "hicra_alfa"],
          {"c.yaml": "hicra_alfa: 1\n"}),
-    Case("YAML broken", ["train", "--config", "c.yaml"], ["c.yaml", "line 2"], {"c.yaml": "a: 1\n b: [\n"}),
+    Case("YAML broken", ["train", "--config", "c.yaml"], ["c.yaml:2", "invalid YAML"], {"c.yaml": "a: 1\n b: [\n"}),
     Case("YAML empty list of mappings", ["train", "--config", "c.yaml"], ["c.yaml", "mapping"], {"c.yaml": "- 1\n"}),
     Case("missing YAML", ["train", "--config", "nope.yaml"], ["nope.yaml"]),
     Case("YAML not UTF-8", ["train", "--config", "c.yaml"], ["c.yaml", "UTF-8"], {"c.yaml": b"method: \xff\n"}),

@@ -54,7 +54,7 @@ ROWS = [
     ("tag-batch-size-zero", {"in.jsonl": jl({"text": "so"}), "out.jsonl": OLD}, TAG + ["--batch-size", "0"],
      ["--batch-size"]),
     ("tag-punctuation-gram", {"in.jsonl": jl({"text": "so."}), "lex.txt": "but wait\n.\n", "out.jsonl": OLD},
-     TAG + ["--lexicon", "lex.txt"], ["lex.txt", "line 2", "'.'"]),
+     TAG + ["--lexicon", "lex.txt"], ["lex.txt:2", "'.'"]),
     ("tag-punctuation-gram-json", {"in.jsonl": jl({"text": "so."}), "lex.json": '{"grams": ["so", "!?"]}'},
      TAG + ["--lexicon", "lex.json"], ["lex.json", "grams[1]"]),
     ("tag-missing-lexicon", {"in.jsonl": jl({"text": "so"})}, TAG + ["--lexicon", "nolex.json"], ["nolex.json"]),
@@ -149,7 +149,7 @@ ROWS = [
     ("analyze-threshold-nan", {"r.jsonl": jl(GOOD)}, ANALYZE + ["--correct-threshold", "nan"], ["got nan"]),
     ("analyze-pass-k-0", {"r.jsonl": jl(GOOD)}, ANALYZE + ["--pass-k", "0"], ["--pass-k", ">= 1"]),
     ("analyze-punctuation-lexicon", {"r.jsonl": jl(GOOD), "lex.txt": "...\n"}, ANALYZE + ["--lexicon", "lex.txt"],
-     ["lex.txt", "line 1"]),
+     ["lex.txt:1"]),
     ("analyze-output-is-file", {"r.jsonl": jl(GOOD), "res": "a file\n"}, ANALYZE, ["res"]),
     # ---------------------------------------------------------------- hicra judge
     ("judge-file-url", {"r.jsonl": jl(GOOD)}, ["judge", "r.jsonl", "--base-url", "file:///etc", "--model", "m"],

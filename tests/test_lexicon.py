@@ -50,7 +50,7 @@ def test_text_lexicon(tmp_path: Path):
 
 
 @pytest.mark.parametrize("name, content, problem", [
-    ("bad.json", '{\n "grams": ["a",\n}', "line 3: invalid JSON"),
+    ("bad.json", '{\n "grams": ["a",\n}', ":3: invalid JSON"),
     ("v2.json", '{"format": "hicra-lexicon", "version": 2, "grams": ["a"]}', "field 'version' is 2"),
     ("fmt.json", '{"format": "other", "grams": ["a"]}', "field 'format' is 'other'"),
     ("str.json", '{"grams": "but wait"}', "field 'grams' must be a list"),
@@ -63,8 +63,10 @@ def test_text_lexicon(tmp_path: Path):
     ("none.txt", "# only a comment\n\n", "the lexicon has no grams"),
     ("dot.json", '{"grams": ["but wait", "."]}', "grams[1]: gram '.' has no letter or digit"),
     ("dashes.json", '{"grams": [{"gram": "-- ..."}]}', "grams[0]: gram '-- ...' has no letter or digit"),
-    ("dot.txt", "# grams\nbut wait\n\n.\n", "line 4: gram '.' has no letter or digit"),
-    ("under.txt", "_\n", "line 1: gram '_' has no letter or digit"),
+    ("dot.txt", "# grams\nbut wait\n\n.\n", ":4: gram '.' has no letter or digit"),
+    ("true.json", '{"version": true, "grams": ["a"]}', "field 'version' is true"),
+    ("dup.json", '{"grams": ["a"], "grams": ["b"]}', ":1: duplicate key 'grams'"),
+    ("under.txt", "_\n", ":1: gram '_' has no letter or digit"),
 ])
 def test_bad_files_raise_one_line_errors(tmp_path: Path, name: str, content: str, problem: str):
     path = tmp_path / name
@@ -72,7 +74,7 @@ def test_bad_files_raise_one_line_errors(tmp_path: Path, name: str, content: str
     with pytest.raises(LexiconError) as err:
         load_lexicon(path)
     message = str(err.value)
-    assert "\n" not in message and message.startswith(f"{path}: ") and problem in message
+    assert "\n" not in message and message.startswith(f"{path}:") and problem in message
 
 
 def test_missing_and_binary_files(tmp_path: Path):

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from hicra.records import RecordError, iter_jsonl, iter_rollouts, trim_torn_tail, validate_rollout
+from hicra.io import repair_tail
+from hicra.records import RecordError, iter_jsonl, iter_rollouts, validate_rollout
 
 GOOD = {"step": 0, "prompt_id": "p", "completion": "Wait, 2.", "reward": 1.0}
 SCORED = {**GOOD, "completion_ids": [5, 6], "logprobs": [-0.5, -1.0], "entropies": [0.2, 1.5]}
@@ -56,13 +57,19 @@ def test_non_utf8_input_names_file_and_line(tmp_path):
         list(iter_jsonl(path))
 
 
-def test_trim_torn_tail_cuts_only_an_unterminated_last_line(tmp_path, capsys):
+def test_repair_tail_cuts_only_an_unparseable_last_line_and_completes_a_valid_one(tmp_path, capsys):
     path = tmp_path / "out.jsonl"
     whole = json.dumps(GOOD) + "\n"
     path.write_text(whole + '{"step": 0, "prom', encoding="utf-8")
-    assert trim_torn_tail(path)
-    assert path.read_text(encoding="utf-8") == whole and "torn last line" in capsys.readouterr().err
-    assert not trim_torn_tail(path) and path.read_text(encoding="utf-8") == whole
+    repair_tail(path)
+    assert path.read_text(encoding="utf-8") == whole and "incomplete last line" in capsys.readouterr().err
+    repair_tail(path)
+    assert path.read_text(encoding="utf-8") == whole and not capsys.readouterr().err
+    path.write_text(whole + json.dumps(GOOD), encoding="utf-8")  # complete, only the newline is missing: kept
+    repair_tail(path)
+    assert path.read_text(encoding="utf-8") == whole * 2 and not capsys.readouterr().err
     path.write_text('{"a', encoding="utf-8")  # a single torn line: nothing survives
-    assert trim_torn_tail(path) and path.read_bytes() == b""
-    assert not trim_torn_tail(tmp_path / "missing.jsonl")
+    repair_tail(path)
+    assert path.read_bytes() == b""
+    repair_tail(tmp_path / "missing.jsonl")
+    assert not (tmp_path / "missing.jsonl").exists()

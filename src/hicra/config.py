@@ -35,6 +35,8 @@ from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
 
+from hicra.io import DataError, read_yaml
+
 T = TypeVar("T")
 
 
@@ -338,17 +340,9 @@ def load_yaml(path: str | Path, cls: type) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f"line {mark.line + 1}: " if mark else ""
-        raise ConfigError(f"{path}: {line}invalid YAML") from None
-    if doc is None:  # an empty file sets nothing
-        return {}
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{path}: expected a mapping of field: value, got {type(doc).__name__} {_short(doc)}")
+        doc = read_yaml(path, empty={})  # an empty file sets nothing; the top level must be a mapping
+    except DataError as e:
+        raise ConfigError(str(e)) from None
     return coerce_values(cls, doc, str(path))
 
 

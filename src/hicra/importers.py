@@ -28,7 +28,8 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from hicra.records import RecordError, iter_jsonl, validate_rollout, write_jsonl
+from hicra.io import iter_jsonl, write_jsonl
+from hicra.records import RecordError, validate_rollout
 
 RECORD_FIELDS = ("step", "prompt_id", "group_id", "prompt", "completion", "completion_ids", "logprobs", "entropies",
                  "reward", "correct", "answer", "task")

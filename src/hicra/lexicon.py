@@ -26,6 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from hicra.io import DataError, Outputs, parse_json, read_text, write_json
+
 LEXICON_FORMAT = "hicra-lexicon"
 LEXICON_VERSION = 1
 BUILTIN_LEXICONS = ("paper",)
@@ -34,7 +36,7 @@ _WHITESPACE = re.compile(r"\s+")
 _WORD_CHAR = re.compile(r"[^\W_]")
 
 
-class LexiconError(ValueError):
+class LexiconError(DataError):
     """A lexicon file that cannot be used; the message names the file and the problem."""
 
 
@@ -70,13 +72,11 @@ class Lexicon:
         return {"format": LEXICON_FORMAT, "version": LEXICON_VERSION, "name": self.name, "source": self.source,
                 "grams": grams}
 
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(path)
-        return path
+    def save(self, path: str | Path, out: Outputs | None = None, name: str = "--output") -> Path:
+        """Write the lexicon JSON to ``path``: as part of the command's outputs ``out``, or atomically alone."""
+        if out is not None:
+            return out.write_json(path, self.to_json(), name)
+        return write_json(path, self.to_json(), name=name)
 
 
 def make_lexicon(name: str, grams: list[str], metadata: dict[str, dict[str, Any]] | None = None,
@@ -110,15 +110,19 @@ def _fail(path: Path, problem: str) -> LexiconError:
 
 def _parse_json(path: Path, text: str) -> Lexicon:
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise _fail(path, f"line {e.lineno}: invalid JSON ({e.msg})") from None
+        doc = parse_json(text, path)
+    except DataError as e:
+        raise LexiconError(str(e)) from None
     if not isinstance(doc, dict) or "grams" not in doc:
         raise _fail(path, "expected a JSON object with a 'grams' list")
     if doc.get("format", LEXICON_FORMAT) != LEXICON_FORMAT:
         raise _fail(path, f"field 'format' is {doc['format']!r}, expected {LEXICON_FORMAT!r}")
-    if doc.get("version", LEXICON_VERSION) != LEXICON_VERSION:
-        raise _fail(path, f"field 'version' is {doc['version']!r}; this hicra reads version {LEXICON_VERSION}")
+    version = doc.get("version", LEXICON_VERSION)
+    if type(version) is not int or version != LEXICON_VERSION:  # true == 1 in Python: compare the type too
+        raise _fail(path, f"field 'version' is {json.dumps(version)}; this hicra reads version {LEXICON_VERSION}")
+    for key in ("name", "source"):
+        if not isinstance(doc.get(key, ""), str):
+            raise _fail(path, f"field {key!r} must be a string, got {json.dumps(doc[key])}")
     items = doc["grams"]
     if not isinstance(items, list):
         raise _fail(path, "field 'grams' must be a list")
@@ -148,7 +152,7 @@ def _parse_text(path: Path, text: str) -> Lexicon:
             continue
         problem = gram_problem(line)
         if problem:
-            raise _fail(path, f"line {lineno}: {problem}")
+            raise LexiconError(f"{path}:{lineno}: {problem}")
         grams.append(line)
     return make_lexicon(path.stem, grams, source=str(path))
 
@@ -163,9 +167,9 @@ def load_lexicon(name_or_path: str | Path) -> Lexicon:
     if not path.is_file():
         raise LexiconError(f"{path}: no such lexicon file (built-in lexicons: {', '.join(BUILTIN_LEXICONS)})")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise _fail(path, f"not UTF-8 text (byte {e.start})") from None
+        text = read_text(path)
+    except DataError as e:
+        raise LexiconError(str(e)) from None
     lex = _parse_json(path, text) if path.suffix.lower() == ".json" else _parse_text(path, text)
     if not lex.grams:
         raise _fail(path, "the lexicon has no grams")

@@ -42,93 +42,31 @@ the trainer documents its keys in :mod:`hicra.engine.metrics`.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import sys
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
+
+from hicra.io import DataError, append_jsonl, check_writable, iter_jsonl, read_yaml, write_jsonl
+
+__all__ = ["ROLLOUT_SCHEMA", "ROLLOUT_REQUIRED", "RecordError", "read_jsonl", "validate_rollout", "iter_rollouts",
+           "rollouts_path", "read_rollouts", "read_run_config", "append_jsonl", "check_writable", "iter_jsonl", "write_jsonl"]
 
 ROLLOUT_SCHEMA = 1
 ROLLOUT_REQUIRED = ("step", "prompt_id", "completion", "reward")
 
 
-class RecordError(ValueError):
-    """A bad JSONL record; the message names file, line and field."""
-
-
-def iter_jsonl(path: str | Path, error: type[ValueError] = RecordError) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, object)`` for each non-blank line of ``path``; a bad line raises ``error`` naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise error(f"{path}: no such file")
-    with path.open("rb") as f:
-        for lineno, raw in enumerate(f, 1):  # line 1 is the first line, as editors count
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise error(f"{path}:{lineno}: not UTF-8 text") from None
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise error(f"{path}:{lineno}: invalid JSON ({e.msg})") from None
-            if not isinstance(obj, dict):
-                raise error(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            yield lineno, obj
-
-
-def check_writable(path: str | Path) -> None:
-    """Raise ``OSError`` naming ``path`` unless it can be written or created: its nearest existing ancestor must be
-    a writable directory (an output under a regular file fails here, before any work is done)."""
-    target = Path(path).absolute()
-    ancestor = target
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if ancestor != target and not ancestor.is_dir():
-        raise NotADirectoryError(f"{path}: cannot be created, {ancestor} is a file")
-    if not os.access(ancestor if ancestor.is_dir() else ancestor.parent, os.W_OK):
-        raise PermissionError(f"{path}: cannot be written, no write permission on {ancestor}")
+RecordError = DataError  # a bad JSONL record: the message names file, line and field
 
 
 def read_jsonl(path: str | Path, required: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
-    """Yield the JSON objects of ``path``; blank lines are skipped; bad lines raise :class:`RecordError`."""
+    """Yield the JSON objects of ``path`` (:func:`hicra.io.iter_jsonl`); a missing ``required`` field is an error."""
     for lineno, obj in iter_jsonl(path):
         for name in required:
             if name not in obj:
                 raise RecordError(f"{path}:{lineno}: missing field {name!r}")
         yield obj
-
-
-def trim_torn_tail(path: str | Path) -> bool:
-    """Cut a torn last line (no newline at its end: the writer was killed mid-append) off an append-only JSONL file,
-    with a note on stderr; returns whether anything was cut. Only the last line is ever touched."""
-    path = Path(path)
-    if not path.is_file():
-        return False
-    with path.open("rb") as f:
-        size = f.seek(0, os.SEEK_END)
-        if size == 0:
-            return False
-        f.seek(size - 1)
-        if f.read(1) == b"\n":
-            return False
-        tail = min(size, 1 << 16)
-        while True:  # find the last newline, reading backwards in growing chunks
-            f.seek(size - tail)
-            cut = f.read(tail).rfind(b"\n")
-            if cut >= 0 or tail == size:
-                break
-            tail = min(size, tail * 4)
-        keep = size - tail + cut + 1 if cut >= 0 else 0
-    with path.open("r+b") as f:
-        f.truncate(keep)
-    print(f"note: {path}: dropped a torn last line ({size - keep} bytes, an interrupted write); resuming",
-          file=sys.stderr)
-    return True
 
 
 def _fail(error: type[ValueError], where: str, name: str, problem: str) -> ValueError:
@@ -162,8 +100,8 @@ def _check_token_values(vals: Any, name: str, n: int, where: str, error: type[Va
     if len(vals) != n:
         raise _fail(error, where, name, f"has {len(vals)} values but 'completion_ids' has {n}")
     try:  # fast path: a clean list of numbers; anything else is located entry by entry below
-        arr = np.asarray(vals, dtype=np.float64)
-        if np.isfinite(arr).all() and ((arr <= 1e-4).all() if name == "logprobs" else (arr >= -1e-4).all()):
+        arr = np.asarray(vals)  # no dtype: strings such as "-0.5" must not pass as numbers
+        if arr.ndim == 1 and arr.dtype.kind in "fiu" and np.isfinite(arr).all() and ((arr <= 1e-4).all() if name == "logprobs" else (arr >= -1e-4).all()):
             return True
     except (TypeError, ValueError):
         pass
@@ -225,7 +163,14 @@ def validate_rollout(rec: Any, where: str, required: Sequence[str] = ROLLOUT_REQ
 def iter_rollouts(path: str | Path, required: Sequence[str] = ROLLOUT_REQUIRED,
                   error: type[ValueError] = RecordError) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line number, validated record)`` for each non-blank line of a rollout file (:func:`validate_rollout`)."""
-    for lineno, rec in iter_jsonl(path, error):
+    lines = iter_jsonl(path)
+    while True:
+        try:
+            lineno, rec = next(lines)
+        except StopIteration:
+            return
+        except DataError as e:  # a line the reader refuses, reported as ``error`` like a bad field
+            raise e if isinstance(e, error) else error(str(e)) from None
         yield lineno, validate_rollout(rec, f"{path}:{lineno}", required, error)
 
 
@@ -240,26 +185,7 @@ def read_rollouts(path: str | Path) -> list[dict[str, Any]]:
     return [rec for _, rec in iter_rollouts(rollouts_path(path))]
 
 
-def append_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
-    """Append records durably (flush + fsync) so nothing written is lost on a crash; returns the count."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    n = 0
-    with path.open("a", encoding="utf-8") as f:
-        for rec in records:
-            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            n += 1
-        f.flush()
-        os.fsync(f.fileno())
-    return n
-
-
-def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
-    """Write records to ``path`` atomically (temporary file, then rename); returns the count."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    if tmp.exists():
-        tmp.unlink()
-    n = append_jsonl(tmp, records)
-    tmp.replace(path)
-    return n
+def read_run_config(run_dir: str | Path) -> dict[str, Any]:
+    """The ``config.yaml`` of a run directory as a mapping (``{}`` when the run has none)."""
+    path = Path(run_dir) / "config.yaml"
+    return read_yaml(path, empty={}) if path.is_file() else {}

@@ -63,12 +63,22 @@ def test_score_cli_resumes_and_feeds_analyze(tiny_model_dir, tmp_path, capsys):
     assert main(["score", "--model", str(tiny_model_dir), "--input", str(src), "--output", str(dst),
                  "--batch-size", "2"]) == 0
     out = capsys.readouterr()
-    assert "scored 5 records" in out.out and "dropped a torn last line" in out.err
+    assert "scored 5 records" in out.out and "dropped an incomplete last line" in out.err
     lines = [json.loads(x) for x in dst.read_text().splitlines()]
     assert len(lines) == len(recs) and all(len(r["logprobs"]) == len(r["completion_ids"]) for r in lines)
     assert score_file(src, dst, scorer, progress=False) == (0, len(recs))  # nothing left to do
     rows = analyze_run(dst, AnalysisConfig(tokenizer="smollm2")).rows
     assert len(rows) == 2 and all(r["ppl_execution"] > 1 and r["entropy_execution"] > 0 for r in rows)
+
+
+def test_token_ids_outside_the_vocabulary_fail_before_anything_is_scored(tiny_model_dir, tmp_path, capsys):
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    bad = {**_records()[1], "completion_ids": [5, 10 ** 9]}
+    src.write_text(json.dumps(_records()[0]) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+    assert main(["score", "--model", str(tiny_model_dir), "--input", str(src), "--output", str(dst)]) == 1
+    err = capsys.readouterr().err.splitlines()[-1]  # after the weight-loading progress bar
+    assert err.startswith("hicra score: error: ") and "token id 1000000000, outside the vocabulary" in err
+    assert not dst.exists()
 
 
 def test_score_reads_a_verl_dump(tiny_model_dir, tmp_path, monkeypatch):

@@ -133,7 +133,7 @@ def test_a_failed_start_leaves_no_settings_and_a_busy_folder_is_refused(tmp_path
         assert main(["eval", "--benchmarks", "gsm8k", "--limit", "2", "--output", str(out)]) == 1
         err = capsys.readouterr().err.strip()
         assert err == f"hicra eval: error: {out} is in use by another hicra eval (pid {os.getpid()})"
-    assert not (out / ".hicra-eval.lock").exists()
+    assert not (out / ".hicra.lock").exists()
 
 
 def test_yaml_config_then_flags(tmp_path):

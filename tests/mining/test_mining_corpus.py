@@ -70,8 +70,8 @@ def test_dedupe_and_sampling_spread_across_steps(tmp_path, math500_solutions):
     ([{"solution": 3}], {}, "r.jsonl:1: field 'solution' must be a string"),
     ([{"solution": "a"}], {"success": "correct"}, "r.jsonl:1: missing field 'correct'"),
     ([rollout(0, "a", "high")], {}, "r.jsonl:1: field 'reward' must be a number"),
-    ([rollout(0, "a", 1.0), rollout(1, "b", float("nan"))], {}, "r.jsonl:2: field 'reward' is nan"),
-    ([rollout(0, "a", float("inf"))], {}, "r.jsonl:1: field 'reward' is inf"),
+    ([rollout(0, "a", 1.0), rollout(1, "b", float("nan"))], {}, "r.jsonl:2: field 'reward': NaN is not a finite number"),
+    ([rollout(0, "a", float("inf"))], {}, "r.jsonl:1: field 'reward': Infinity is not a finite number"),
     ([{**rollout(0, "a", 1.0), "correct": "yes"}], {}, "r.jsonl:1: field 'correct' must be true or false"),
 ])
 def test_bad_inputs_fail_with_one_clear_line(tmp_path, rows, cfg, message):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 from test_batch import REWARDS, TEXTS, UIDS, make_batch, tagger, tokenizer  # noqa: F401 (fixtures)
 from test_plugin import HICRA, verl_config
 from test_trainer import make_trainer, put_step

@@ -93,11 +93,13 @@ def run_score(args: argparse.Namespace) -> int:
 def run_analyze(args: argparse.Namespace) -> int:
     from hicra.analysis.options import AnalysisConfig
     from hicra.analysis.pipeline import analyze_run, write_analysis
+    from hicra.io import Outputs
 
     cfg = build_config(AnalysisConfig, args)
     _check_output_dir(args.output)
     result = analyze_run(args.run, cfg, progress=sys.stderr.isatty())
-    files = write_analysis(result, args.output)
+    with Outputs([("--config", getattr(args, "config", None))]) as out:
+        files = write_analysis(result, args.output, out)
     _print_notes(result.info.name, result.notes)
     n = sum(r["n_completions"] for r in result.rows)
     print(f"analyzed {n} records in {len(result.rows)} step buckets → {', '.join(str(f) for f in files)}")
@@ -133,6 +135,6 @@ def run_report(args: argparse.Namespace) -> int:
     results = [analyze_run(run, cfg, progress=sys.stderr.isatty()) for run in args.runs]  # any bad run fails first
     for result in results:
         _print_notes(result.info.name, result.notes)
-    index = build_report(results, args.output, args.title)
+    index = build_report(results, args.output, args.title, [("--config", args.config)])
     print(f"report of {len(results)} runs → {index}")
     return 0

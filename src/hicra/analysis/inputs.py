@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from hicra.importers import import_rollouts
-from hicra.records import RecordError
+from hicra.records import RecordError, read_run_config
 
 
 @dataclass(frozen=True)
@@ -46,17 +45,9 @@ def resolve_run(path: str | Path, field_map: str = "") -> RunInfo:
         if not rollouts.is_file():
             raise RecordError(f"{path}: run directory without rollouts.jsonl")
         method, model = path.name, None
-        cfg = path / "config.yaml"
-        if cfg.is_file():
-            try:
-                doc = yaml.safe_load(cfg.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError:
-                raise RecordError(f"{cfg}: invalid YAML") from None
-            except UnicodeDecodeError as e:
-                raise RecordError(f"{cfg}: not UTF-8 text (byte {e.start + 1})") from None
-            if isinstance(doc, dict):
-                method = str(doc.get("method") or method)
-                model = str(doc["model"]) if doc.get("model") else None
+        doc = read_run_config(path)
+        method = str(doc.get("method") or method)
+        model = str(doc["model"]) if doc.get("model") else None
         return RunInfo(path.name, rollouts, method, model, path)
     if not path.is_file():
         raise RecordError(f"{path}: no such run directory or rollout file")

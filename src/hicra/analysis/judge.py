@@ -40,11 +40,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import yaml
-
 from hicra.analysis.inputs import RecordKeys, RunInfo, is_correct
 from hicra.analysis.options import JudgeConfig
-from hicra.records import RecordError, append_jsonl, iter_rollouts, read_jsonl, trim_torn_tail
+from hicra.io import append_jsonl, check_distinct, read_yaml, repair_tail
+from hicra.records import RecordError, iter_rollouts, read_jsonl
 
 PLANNING_GROUP = "Planning & Strategy"
 OTHER_GROUP = "Others"
@@ -90,12 +89,7 @@ def load_taxonomy(path: str | Path | None) -> Taxonomy:
     path = Path(path)
     if not path.is_file():
         raise RecordError(f"{path}: no such taxonomy file")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))  # YAML is a superset of JSON
-    except yaml.YAMLError:
-        raise RecordError(f"{path}: invalid JSON/YAML") from None
-    except UnicodeDecodeError as e:
-        raise RecordError(f"{path}: not UTF-8 text (byte {e.start + 1})") from None
+    doc = read_yaml(path, shape=None)  # YAML is a superset of JSON
     if not isinstance(doc, dict) or not isinstance(doc.get("causes"), list) or len(doc["causes"]) < 2:
         raise RecordError(f"{path}: expected a mapping with a 'causes' list of at least two causes")
     causes = []
@@ -218,7 +212,9 @@ def judge_run(info: RunInfo, cfg: JudgeConfig, threshold: float = 0.5, client: C
     cache = Path(cfg.cache) if cfg.cache else info.judgments
     client = client or ChatClient(cfg.base_url, cfg.model, os.environ.get(cfg.api_key_env) if cfg.api_key_env
                                   else None, cfg.timeout, cfg.retries, cfg.backoff)
-    trim_torn_tail(cache)
+    run_files = [(name, info.run_dir / name) for name in ("config.yaml", "metrics.jsonl")] if info.run_dir else []
+    check_distinct([("--cache", cache)], [("rollouts", info.rollouts), ("--taxonomy", cfg.taxonomy)] + run_files)
+    repair_tail(cache)
     done = {(e.get("key"), e.get("judge_model"), e.get("taxonomy")) for e in read_jsonl(cache)} if cache.is_file() \
         else set()
     todo = [(k, r) for k, r in sample_failures(info.rollouts, cfg.per_step, cfg.seed, threshold)

@@ -18,7 +18,6 @@ logprobs/entropies or a lexicon that matches nothing give empty columns plus a n
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,10 +26,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from hicra import io
 from hicra.analysis.dynamics import LEXICON_COLUMNS, DynamicsAnalyzer, columns
 from hicra.analysis.inputs import RunInfo, resolve_run
 from hicra.analysis.judge import error_counts
 from hicra.analysis.options import AnalysisConfig
+from hicra.io import Outputs
+from hicra.lexicon import BUILTIN_LEXICONS
 from hicra.records import iter_rollouts
 from hicra.tagging.tagger import TaggedText
 
@@ -134,12 +136,16 @@ def clean(value: Any) -> Any:
     return value
 
 
-def write_csv(path: Path, rows: Sequence[dict[str, Any]], fields: Sequence[str] | None = None) -> Path:
-    """Rows as CSV (nan → empty cell); ``fields`` fixes the header, else the union of keys in order."""
+def write_csv(path: Path, rows: Sequence[dict[str, Any]], fields: Sequence[str] | None = None,
+              out: Outputs | None = None) -> Path:
+    """Rows as CSV (nan → empty cell); ``fields`` fixes the header, else the union of keys in order. Written as
+    part of the command's outputs ``out`` (:class:`hicra.io.Outputs`), or atomically alone."""
+    if out is None:
+        with Outputs() as alone:
+            return write_csv(path, rows, fields, alone)
     if fields is None:
         fields = list(dict.fromkeys(k for r in rows for k in r))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
+    with out.open(path, newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(fields), extrasaction="ignore")
         w.writeheader()
         for r in rows:
@@ -147,7 +153,7 @@ def write_csv(path: Path, rows: Sequence[dict[str, Any]], fields: Sequence[str] 
     return path
 
 
-def write_json(path: Path, doc: Any) -> Path:
+def write_json(path: Path, doc: Any, out: Outputs | None = None) -> Path:
     def walk(x: Any) -> Any:
         if isinstance(x, dict):
             return {str(k): walk(v) for k, v in x.items()}
@@ -155,9 +161,9 @@ def write_json(path: Path, doc: Any) -> Path:
             return [walk(v) for v in x]
         return clean(x)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(walk(doc), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
+    if out is None:
+        return io.write_json(path, walk(doc))
+    return out.write_json(path, walk(doc))
 
 
 def run_summary(result: RunAnalysis) -> dict[str, Any]:
@@ -170,16 +176,33 @@ def run_summary(result: RunAnalysis) -> dict[str, Any]:
             "metrics": result.rows, "ablation_band": result.band, "error_types": result.errors}
 
 
-def write_analysis(result: RunAnalysis, out_dir: str | Path) -> list[Path]:
-    """Write the files listed in the module docstring; returns their paths."""
-    out = Path(out_dir)
+def input_files(result: RunAnalysis) -> list[tuple[str, Path]]:
+    """The files an analysis read (rollouts, the run's config and judgment cache, a lexicon file), by role."""
+    info = result.info
+    files = [("rollouts", info.rollouts), ("judgments", info.judgments)]
+    if info.run_dir is not None:
+        files.append(("config", info.run_dir / "config.yaml"))
+    if result.lexicon not in BUILTIN_LEXICONS and Path(result.lexicon).is_file():
+        files.append(("--lexicon", Path(result.lexicon)))
+    return files
+
+
+def write_analysis(result: RunAnalysis, out_dir: str | Path, out: Outputs | None = None) -> list[Path]:
+    """Write the files listed in the module docstring (as part of ``out``, else all or nothing); their paths."""
+    if out is None:
+        with Outputs(input_files(result)) as alone:
+            return write_analysis(result, out_dir, alone)
+    out.inputs += input_files(result)
+    d = Path(out_dir)
     cfg = result.config
-    files = [write_csv(out / "metrics.csv", result.rows, columns(cfg.pass_k)),
-             write_json(out / "metrics.json", run_summary(result)),
-             write_csv(out / "sg_counts.csv", result.sg_counts, ("step", "gram", "count"))]
+    files = [write_csv(d / "metrics.csv", result.rows, columns(cfg.pass_k), out),
+             write_json(d / "metrics.json", run_summary(result), out),
+             write_csv(d / "sg_counts.csv", result.sg_counts, ("step", "gram", "count"), out)]
     if cfg.lexicon_ablation > 0:
-        files.append(write_csv(out / "ablation.csv", result.ablation, ("seed", "step", "n_grams", *LEXICON_COLUMNS)))
-        files.append(write_csv(out / "ablation_band.csv", result.band, ("step", "metric", "mean", "std", "min", "max")))
+        files.append(write_csv(d / "ablation.csv", result.ablation, ("seed", "step", "n_grams", *LEXICON_COLUMNS),
+                               out))
+        files.append(write_csv(d / "ablation_band.csv", result.band, ("step", "metric", "mean", "std", "min", "max"),
+                               out))
     if result.errors:
-        files.append(write_csv(out / "error_types.csv", result.errors))
+        files.append(write_csv(d / "error_types.csv", result.errors, out=out))
     return files

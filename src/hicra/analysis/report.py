@@ -24,6 +24,7 @@ from typing import Any, Sequence
 from hicra.analysis import plots
 from hicra.analysis.dynamics import COLUMNS
 from hicra.analysis.pipeline import RunAnalysis, write_analysis, write_csv, write_json
+from hicra.io import Outputs
 from hicra.tagging.html import STYLE as TRACE_STYLE
 from hicra.tagging.html import render_trace
 
@@ -78,16 +79,21 @@ def _traces(result: RunAnalysis, n: int = 2) -> str:
     return "".join(out) or "<p class='note'>No completion with a Strategic Gram to show.</p>"
 
 
-def build_report(results: Sequence[RunAnalysis], out_dir: str | Path, title: str = "hicra learning dynamics") -> Path:
-    """Write the report directory (see module docstring); returns the path of ``index.html``."""
-    out = Path(out_dir)
-    (out / "figures").mkdir(parents=True, exist_ok=True)
+def build_report(results: Sequence[RunAnalysis], out_dir: str | Path, title: str = "hicra learning dynamics",
+                 inputs: Sequence[tuple[str, str | Path]] = ()) -> Path:
+    """Write the report directory (see module docstring), all files or none; returns the path of ``index.html``.
+    ``inputs`` are further files the command read (e.g. ``--config``), which no output may replace."""
+    with Outputs(inputs) as files:
+        return _build_report(results, Path(out_dir), title, files)
+
+
+def _build_report(results: Sequence[RunAnalysis], out: Path, title: str, files: Outputs) -> Path:
     labels, dirs = run_labels(results), _unique_dirs(results)
     for r, d in zip(results, dirs):
-        write_analysis(r, out / "runs" / d)
+        write_analysis(r, out / "runs" / d, files)
 
     def figure(name: str, png: bytes, caption: str) -> str:
-        (out / "figures" / f"{name}.png").write_bytes(png)
+        files.write_bytes(out / "figures" / f"{name}.png", png)
         return f"<figure>{img_tag(png, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
     top_q = results[0].config.top_q if results else 0.3
@@ -95,9 +101,9 @@ def build_report(results: Sequence[RunAnalysis], out_dir: str | Path, title: str
     fork = plots.fork_summary(curves, top_q)
     judged = [(lab, r.errors) for lab, r in zip(labels, results) if r.errors]
     errors_flat = [{"run": lab, **e} for lab, rows in judged for e in rows]
-    write_csv(out / "fork_tokens.csv", fork)
+    write_csv(out / "fork_tokens.csv", fork, out=files)
     if errors_flat:
-        write_csv(out / "error_types.csv", errors_flat)
+        write_csv(out / "error_types.csv", errors_flat, out=files)
 
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p class='meta'>Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC} · arXiv 2509.03646 · "
@@ -139,11 +145,10 @@ def build_report(results: Sequence[RunAnalysis], out_dir: str | Path, title: str
                         ("column", "meaning", "section")))
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{TRACE_STYLE}\n{PAGE_STYLE}</style></head><body>{''.join(parts)}</body></html>")
-    index = out / "index.html"
-    index.write_text(page, encoding="utf-8")
+    index = files.write_text(out / "index.html", page)
     from hicra.analysis.pipeline import run_summary
 
     write_json(out / "report.json", {"title": title, "runs": [{"label": lab, "directory": d, **run_summary(r)}
                                                               for lab, r, d in zip(labels, results, dirs)],
-                                     "fork_tokens": fork, "error_types": errors_flat})
+                                     "fork_tokens": fork, "error_types": errors_flat}, files)
     return index

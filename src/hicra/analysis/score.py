@@ -16,8 +16,9 @@ by ``temperature`` (1.0 = the raw policy). Sequences longer than ``max_length`` 
 
 Resumable: records are appended (fsync'ed) to the output batch by batch, and records whose key
 (:class:`hicra.analysis.inputs.RecordKeys`) is already in the output are skipped. A torn last line of the output
-(the previous run was killed mid-append) is cut off with a note on stderr before resuming
-(:func:`hicra.records.trim_torn_tail`); any other bad line stops the run, naming file and line.
+(the previous run was killed mid-append) is cut off with a note on stderr before resuming, a complete last line
+without its newline is kept (:func:`hicra.io.repair_tail`); any other bad line stops the run, naming file and line.
+Token ids outside the model's vocabulary stop the run before anything is scored.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from typing import Any, Sequence
 from hicra.analysis.inputs import RecordKeys
 from hicra.config import check_fields, option
 from hicra.importers import FIELD_HELP, import_rollouts
-from hicra.records import RecordError, append_jsonl, iter_rollouts, rollouts_path, trim_torn_tail
+from hicra.io import append_jsonl, check_distinct, repair_tail
+from hicra.records import RecordError, iter_rollouts, rollouts_path
 
 
 @dataclass
@@ -67,6 +69,17 @@ class Scorer:
             raise ValueError("the tokenizer has neither a BOS nor an EOS token to start unprompted completions")
         self.start_id = int(start)
         self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else start)
+
+    def check_ids(self, records: Sequence[dict[str, Any]]) -> None:
+        """Refuse recorded ``completion_ids`` outside the model's vocabulary (they would index past its embeddings)."""
+        vocab = self.model.get_input_embeddings().num_embeddings
+        for rec in records:
+            ids = rec.get("completion_ids") or ()
+            top = max(ids, default=-1)
+            if top >= vocab:
+                raise RecordError(f"field 'completion_ids' holds token id {top}, outside the vocabulary of "
+                                  f"{self.name} ({vocab} tokens) (step {rec['step']}, prompt {rec['prompt_id']}); "
+                                  "score with the model that sampled it")
 
     def _ids(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
@@ -126,14 +139,14 @@ def pending(input_path: str | Path, output_path: str | Path,
     The input is read first, so a bad input stops the run before the output is touched; then a torn last line of
     the output is cut off (see the module docstring).
     """
-    input_path = rollouts_path(import_rollouts(input_path, field_map))  # foreign rollouts: hicra.importers
     output_path = Path(output_path)
-    if input_path.resolve() == output_path.resolve():
-        raise ValueError("--output must differ from --input")
+    check_distinct([("--output", output_path)], [("--input", rollouts_path(input_path))])
+    input_path = rollouts_path(import_rollouts(input_path, field_map))  # foreign rollouts: hicra.importers
+    check_distinct([("--output", output_path)], [("--input", input_path)])
     if output_path.is_dir():
         raise ValueError(f"--output {output_path}: is a directory")
     records = [rec for _, rec in iter_rollouts(input_path)]
-    trim_torn_tail(output_path)
+    repair_tail(output_path)
     done: set[str] = set()
     if output_path.is_file():
         keys = RecordKeys()
@@ -144,11 +157,13 @@ def pending(input_path: str | Path, output_path: str | Path,
     return todo, len(done)
 
 
+
 def score_records(todo: Sequence[dict[str, Any]], output_path: str | Path, scorer: Scorer,
                   progress: bool = True) -> None:
     """Score ``todo`` and append the results to ``output_path`` batch by batch (fsync'ed)."""
     from tqdm import tqdm
 
+    scorer.check_ids(todo)  # before anything is appended
     bs = scorer.config.batch_size
     with tqdm(total=len(todo), desc="scoring", unit="rec", disable=not progress) as bar:
         for a in range(0, len(todo), bs):

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from hicra.records import ROLLOUT_SCHEMA, write_jsonl
+from hicra.io import write_jsonl, write_yaml
+from hicra.records import ROLLOUT_SCHEMA
 
 # ordered from the most common to the rarest: later steps draw from a longer prefix (growing strategic variety)
 PLANS = [
@@ -79,5 +80,5 @@ def write_synthetic_run(run_dir: str | Path, tokenizer, tagger=None, method: str
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_jsonl(run_dir / "rollouts.jsonl", synthetic_records(tokenizer, tagger, method=method, **kwargs))
-    (run_dir / "config.yaml").write_text(f"method: {method}\nmodel: smollm2\n", encoding="utf-8")
+    write_yaml(run_dir / "config.yaml", {"method": method, "model": "smollm2"})
     return run_dir

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from hicra.records import iter_jsonl
+from hicra.io import iter_jsonl, parse_json, read_text
 
 DEFAULT_DATASET = "gym:basic_arithmetic,chain_sum,products"
 DEFAULT_TEMPLATE = "{problem}\nSolve it step by step. End with: The answer is \\boxed{N}, where N is your result."
@@ -157,15 +157,9 @@ def _file_rows(path: Path) -> Iterable[tuple[str, Any]]:
         yield from ((f"row {i}", row) for i, row in enumerate(table.to_pylist(), 1))
         return
     if suffix == ".json":
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise ValueError(f"{path}: not UTF-8 text") from None
+        text = read_text(path)
         if text.lstrip().startswith("["):
-            try:
-                rows = json.loads(text)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{e.lineno}: invalid JSON ({e.msg})") from None
+            rows = parse_json(text, path)
             yield from ((f"row {i}", row) for i, row in enumerate(rows, 1))
             return
     yield from ((f"line {lineno}", row) for lineno, row in iter_jsonl(path))

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
-from hicra.records import read_jsonl, trim_torn_tail, write_jsonl
+from hicra.io import repair_tail, write_jsonl
+from hicra.records import read_jsonl
 
 
 def metrics_row(step: int, values: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +28,7 @@ def truncate_run_logs(run_dir: str | Path, step: int) -> tuple[int, int]:
         path = Path(run_dir) / name
         count = [0]
         if path.is_file():
-            trim_torn_tail(path)
+            repair_tail(path)
             write_jsonl(path, _kept(path, last, count))
         dropped.append(count[0])
     return dropped[0], dropped[1]

@@ -86,7 +86,10 @@ def _records(option_name: str, value: str) -> list[tuple[int, dict]] | None:
         return None
     if not Path(value).is_file():
         raise FileNotFoundError(f"{value}: no such file (--{option_name})")
-    return list(iter_jsonl(value))
+    records = list(iter_jsonl(value))
+    if not records:
+        raise ValueError(f"{value}: no records (--{option_name} is an empty or blank file)")
+    return records
 
 
 def _field(rec: dict, name: str, path: str, lineno: int) -> str:
@@ -101,12 +104,15 @@ def _field(rec: dict, name: str, path: str, lineno: int) -> str:
 
 def run_grade(args: argparse.Namespace) -> int:
     from hicra.eval.grading import extract_boxed, grade_many
-    from hicra.records import check_writable, write_jsonl
+    from hicra.io import check_distinct, check_writable, write_jsonl
 
     config = build_config(GradeConfig, args)
     if config.pred is None:
         raise ValueError("--pred is required (a prediction text or a .jsonl file)")
+    inputs = [(f"--{name}", v) for name, v in (("pred", config.pred), ("gold", config.gold))
+              if v and _looks_like_path(v)] + [("--config", getattr(args, "config", None))]
     if config.output:
+        check_distinct([("--output", config.output)], inputs)
         check_writable(Path(config.output))
     preds = _records("pred", config.pred)
     gold_records = _records("gold", config.gold) if config.gold is not None else None
@@ -130,7 +136,7 @@ def run_grade(args: argparse.Namespace) -> int:
     verdicts = grade_many(list(zip(texts, golds)), timeout=config.timeout, workers=config.workers, extract=extract)
     if config.output:
         write_jsonl(config.output, ({"answer": extract_boxed(t) if extract else t.strip(), "reference": g,
-                                     "correct": ok} for t, g, ok in zip(texts, golds, verdicts)))
+                                     "correct": ok} for t, g, ok in zip(texts, golds, verdicts)), inputs, "--output")
     n = max(len(verdicts), 1)
     print(f"graded {len(verdicts)}: {sum(verdicts)} correct ({100 * sum(verdicts) / n:.1f}%)")
     return 0

@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from hicra.eval.benchmarks import PAPER_BENCHMARKS, get_benchmark
+from hicra.eval.benchmarks import BENCHMARKS, PAPER_BENCHMARKS, get_benchmark
+from hicra.io import DataError, Outputs, read_json
 
 CSV_FIELDS = ("benchmark", "title", "pass@1", "stderr", "samples", "problems", "generations", "no_answer_rate",
               "truncated_rate", "mean_tokens")
@@ -125,17 +126,17 @@ def write_results(out: Path, model: str, settings: Mapping[str, Any], scores: Se
     mean, se = average(scores)
     doc = {"model": model, "settings": dict(settings), "benchmarks": {s.benchmark: s.row() for s in scores},
            "average": {"pass@1": mean, "stderr": se}, **(extra or {})}
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    with (out / "results.csv").open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        for s in scores:
-            writer.writerow(s.row())
     title = (f"Pass@1 (%) of `{model}`, mean ± standard error over problems (arXiv 2509.03646, Table 1 protocol: "
              f"temperature {settings.get('temperature')}, top-p {settings.get('top_p')}, "
              f"max {settings.get('max_tokens')} new tokens)\n\n")
-    (out / "results.md").write_text(title + markdown_table([(model, doc["benchmarks"])]), encoding="utf-8")
+    with Outputs() as files:  # the three tables together or not at all
+        files.write_json(out / "results.json", doc, "results.json", indent=2)
+        with files.open(out / "results.csv", "results.csv", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+            writer.writeheader()
+            for s in scores:
+                writer.writerow(s.row())
+        files.write_text(out / "results.md", title + markdown_table([(model, doc["benchmarks"])]), "results.md")
     return doc
 
 
@@ -144,14 +145,17 @@ def load_results(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / "results.json"
     if not path.is_file():
         raise ValueError(f"{path}: no such file (run `hicra eval --output {run_dir}` first)")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: invalid JSON ({e.msg}, line {e.lineno})") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not UTF-8 text") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), dict):
-        raise ValueError(f"{path}: not a results file of hicra eval (no 'benchmarks' mapping)")
+    doc = read_json(path)
+    if not isinstance(doc.get("benchmarks"), dict):
+        raise DataError(f"{path}: not a results file of hicra eval (no 'benchmarks' mapping)")
+    for name, row in doc["benchmarks"].items():
+        if name not in BENCHMARKS:
+            raise DataError(f"{path}: benchmarks: unknown benchmark {name!r}")
+        for key in ("pass@1", "stderr", "samples", "problems"):
+            value = row.get(key) if isinstance(row, dict) else None
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise DataError(f"{path}: benchmarks.{name}: field {key!r} must be a non-negative number, got "
+                                f"{json.dumps(value)}")
     return doc
 
 

@@ -19,19 +19,18 @@ Deviations from the paper: the maximum response length defaults to 4096 new toke
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Callable, Literal
 
 from hicra.config import SEED, check_fields, option
 from hicra.eval.benchmarks import BENCHMARKS, PAPER_BENCHMARKS, Problem, check_benchmarks, get_benchmark, load_problems
 from hicra.eval.prompts import DEFAULT_INSTRUCTION
-from hicra.records import RecordError, check_writable
+from hicra.io import DataError, append_jsonl, check_writable, iter_jsonl, lock_dir, read_json, repair_tail, \
+    write_json, write_jsonl
+from hicra.records import RecordError
 
 GENERATION_FIELDS = ("model", "temperature", "top_p", "max_tokens", "instruction", "chat_template", "system_prompt",
                      "source")
@@ -104,32 +103,24 @@ def validate(config: EvalConfig) -> None:
 def read_cache(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
     """Cached generations by (problem_id, sample); the first record of a key wins.
 
-    A torn last line (a crash while appending; no newline at its end) is removed with a warning; any other
-    unreadable line raises :class:`RecordError` naming the file and line.
+    A torn last line (a crash while appending) is removed with a note and a complete last line without its newline
+    gets one (:func:`hicra.io.repair_tail`); any other unreadable line raises :class:`RecordError` naming the file
+    and line.
     """
     if not path.is_file():
         return {}
-    data = path.read_bytes()
-    lines = data.split(b"\n")
+    repair_tail(path)
     records: dict[tuple[str, int], dict[str, Any]] = {}
-    for lineno, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
-        try:
-            rec = json.loads(raw)
-            key = (str(rec["problem_id"]), int(rec["sample"]))
-            if not isinstance(rec["completion"], str):
-                raise TypeError("completion is not a string")
-        except (ValueError, KeyError, TypeError) as e:
-            if lineno == len(lines) and not data.endswith(b"\n"):
-                with path.open("r+b") as f:
-                    f.truncate(len(data) - len(raw))
-                print(f"warning: {path}: dropped an incomplete last line (interrupted write)", file=sys.stderr)
-                break
-            reason = e.msg if isinstance(e, json.JSONDecodeError) else f"{type(e).__name__}: {e}"
-            raise RecordError(f"{path}:{lineno}: unreadable cached generation ({reason}); "
-                              f"fix or delete that line to resume") from None
-        records.setdefault(key, rec)
+    try:
+        for lineno, rec in iter_jsonl(path):
+            if not isinstance(rec.get("completion"), str) or not isinstance(rec.get("sample"), int) \
+                    or rec.get("problem_id") is None:
+                raise RecordError(f"{path}:{lineno}: needs a problem_id, an integer sample and a completion string")
+            records.setdefault((str(rec["problem_id"]), rec["sample"]), rec)
+    except DataError as e:
+        where, _, problem = str(e).partition(": ")
+        raise RecordError(f"{where}: unreadable cached generation ({problem}); fix or delete that line to resume") \
+            from None
     return records
 
 
@@ -139,12 +130,7 @@ def check_settings(out: Path, config: EvalConfig) -> dict[str, Any]:
     path = out / "settings.json"
     current = {k: getattr(config, k) for k in GENERATION_FIELDS}
     if path.is_file():
-        try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise RecordError(f"{path}: invalid JSON ({getattr(e, 'msg', e)})") from None
-        if not isinstance(saved, dict):
-            raise RecordError(f"{path}: expected a JSON object of generation settings")
+        saved = read_json(path)
         diff = [k for k in GENERATION_FIELDS if k in saved and saved[k] != current[k]]
         if diff:
             k = diff[0]
@@ -156,43 +142,13 @@ def check_settings(out: Path, config: EvalConfig) -> dict[str, Any]:
 def write_settings(out: Path, current: dict[str, Any]) -> None:
     path = out / "settings.json"
     if not path.is_file():
-        out.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+        write_json(path, current, indent=2)
 
 
-@contextlib.contextmanager
-def lock_output(out: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``out`` (file ``out/.hicra-eval.lock`` with our pid) while the run lasts, so two
-    evaluations never generate into one folder; a folder this run created and left empty is removed on failure."""
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / ".hicra-eval.lock"
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
-            os.close(fd)
-            raise RuntimeError(f"{out} is in use by another hicra eval (pid {holder})") from None
-        try:
-            same = os.fstat(fd).st_ino == os.stat(path).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
-            break
-        os.close(fd)  # the holder removed the file between our open and our lock: lock the new one
-    ok = False
-    try:
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        yield
-        ok = True
-    finally:
-        path.unlink(missing_ok=True)
-        os.close(fd)
-        if created and not ok and not any(out.iterdir()):
-            out.rmdir()
+def lock_output(out: Path) -> contextlib.AbstractContextManager[None]:
+    """Hold the lock on ``out`` (:func:`hicra.io.lock_dir`) while the run lasts, so two evaluations never generate
+    into one folder; a folder this run created and left empty is removed on failure."""
+    return lock_dir(out, "hicra eval")
 
 
 def grade_records(problems: list[Problem], cache: dict[tuple[str, int], dict[str, Any]], samples: int,
@@ -238,7 +194,6 @@ def evaluate_problems(name: str, problems: list[Problem], samples: int, config: 
     from hicra.eval.prompts import build_prompt
     from hicra.eval.report import score
     from hicra.models import load_tokenizer
-    from hicra.records import append_jsonl, write_jsonl
 
     out = Path(str(config.output))
     sampling = Sampling(config.temperature, config.top_p, config.max_tokens, config.seed)

@@ -8,11 +8,11 @@ dropped. Re-running the analysis with each variant shows how much a result depen
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from pathlib import Path
 
+from hicra.io import Outputs
 from hicra.lexicon import Lexicon
 from hicra.mining.config import MiningError
 
@@ -23,8 +23,10 @@ def file_stem(name: str) -> str:
     return re.sub(r"[^\w.-]", "_", name, flags=re.ASCII).lstrip(".") or "lexicon"
 
 
-def ablate(lexicon: Lexicon, drop: float, seeds: int, out_dir: str | Path, first_seed: int = 0) -> list[Path]:
-    """Write the ablated variants of ``lexicon`` to ``out_dir``; returns their paths."""
+def ablate(lexicon: Lexicon, drop: float, seeds: int, out_dir: str | Path, first_seed: int = 0,
+           lexicon_file: str | Path = "") -> list[Path]:
+    """Write the ablated variants of ``lexicon`` (read from ``lexicon_file``, which is never replaced) to
+    ``out_dir``, all or none; returns their paths."""
     if not 0.0 <= drop < 1.0:
         raise MiningError(f"--drop must lie in [0, 1), got {drop}")
     if seeds < 1:
@@ -32,21 +34,20 @@ def ablate(lexicon: Lexicon, drop: float, seeds: int, out_dir: str | Path, first
     n = len(lexicon)
     k = min(round(drop * n), n - 1)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     manifest = {"lexicon": lexicon.name, "source": lexicon.source, "grams": n, "drop": drop, "dropped": k,
                 "variants": []}
-    for seed in range(first_seed, first_seed + seeds):
-        dropped = set(random.Random(seed).sample(range(n), k))
-        keep = tuple(g for i, g in enumerate(lexicon.grams) if i not in dropped)
-        name = f"{lexicon.name}.drop{round(drop * 100):02d}.seed{seed}"
-        variant = Lexicon(name=name, grams=keep, metadata={g: lexicon.metadata[g] for g in keep
-                                                            if g in lexicon.metadata},
-                          source=f"{lexicon.source or lexicon.name}; ablation: {k} of {n} grams dropped at random "
-                                 f"(seed {seed})")
-        paths.append(variant.save(out_dir / f"{file_stem(name)}.json"))
-        manifest["variants"].append({"file": paths[-1].name, "seed": seed,
-                                     "dropped": [lexicon.grams[i] for i in sorted(dropped)]})
-    (out_dir / "ablation.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n",
-                                           encoding="utf-8")
+    with Outputs([("the lexicon", lexicon_file)]) as out:  # every variant and the manifest, or nothing
+        for seed in range(first_seed, first_seed + seeds):
+            dropped = set(random.Random(seed).sample(range(n), k))
+            keep = tuple(g for i, g in enumerate(lexicon.grams) if i not in dropped)
+            name = f"{lexicon.name}.drop{round(drop * 100):02d}.seed{seed}"
+            variant = Lexicon(name=name, grams=keep, metadata={g: lexicon.metadata[g] for g in keep
+                                                                if g in lexicon.metadata},
+                              source=f"{lexicon.source or lexicon.name}; ablation: {k} of {n} grams dropped at "
+                                     f"random (seed {seed})")
+            paths.append(variant.save(out_dir / f"{file_stem(name)}.json", out, "variant"))
+            manifest["variants"].append({"file": paths[-1].name, "seed": seed,
+                                         "dropped": [lexicon.grams[i] for i in sorted(dropped)]})
+        out.write_json(out_dir / "ablation.json", manifest, "ablation.json")
     return paths

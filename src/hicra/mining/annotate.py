@@ -29,7 +29,7 @@ from typing import Callable
 from tqdm import tqdm
 
 from hicra.mining.config import MiningError
-from hicra.records import append_jsonl, iter_jsonl, trim_torn_tail
+from hicra.io import DataError, append_jsonl, iter_jsonl, repair_tail
 
 LABELS = ("strategic", "procedural")
 PROMPT_VERSION = 1
@@ -124,13 +124,18 @@ def _cache_key(model: str, gram: str) -> tuple[str, int, str]:
 
 
 def load_cache(path: str | Path) -> dict[tuple[str, int, str], str]:
-    """The cached labels; a half-written last line (a crash during append) is removed from the file first."""
+    """The cached labels; a half-written last line (a crash during append) is removed from the file first
+    (:func:`hicra.io.repair_tail`)."""
     path = Path(path)
-    trim_torn_tail(path)
+    repair_tail(path)
     if not path.is_file():
         return {}
     cache: dict[tuple[str, int, str], str] = {}
-    for lineno, rec in iter_jsonl(path, error=AnnotationError):
+    try:
+        lines = list(iter_jsonl(path))
+    except DataError as e:
+        raise AnnotationError(str(e)) from None
+    for lineno, rec in lines:
         try:
             key, label = _cache_key(rec["model"], rec["gram"]), rec["label"]
             if rec["prompt"] == PROMPT_VERSION and label in LABELS:

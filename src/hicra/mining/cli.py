@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from hicra.config import add_arguments, build_config
 
@@ -87,9 +86,9 @@ def run(args: argparse.Namespace) -> int:
     from hicra.mining.pipeline import check_outputs, mine, write_outputs
 
     cfg = build_config(MineConfig, args)
-    check_outputs(cfg)
+    check_outputs(cfg, getattr(args, "config", None))
     result = mine(cfg)
-    written = write_outputs(result, cfg)
+    written = write_outputs(result, cfg, getattr(args, "config", None))
     _table("hicra mine: stage counts", ["stage", "what", "count"], [[s, w, str(c)] for s, w, c in result.counts])
     top = []
     for gram in result.lexicon.grams[:15]:
@@ -103,45 +102,50 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_review_export(args: argparse.Namespace) -> int:
+    from hicra.io import Outputs
     from hicra.lexicon import load_lexicon
     from hicra.mining.config import MineConfig, ReviewExportConfig
     from hicra.mining.corpus import load_corpus
     from hicra.mining.review import export_review
+    from hicra.records import rollouts_path
 
     cfg = build_config(ReviewExportConfig, args)
     lexicon = load_lexicon(args.lexicon)
     texts = load_corpus(MineConfig(rollouts=cfg.rollouts, text_field=cfg.text_field, success="all")).texts \
         if cfg.rollouts else []
-    path = export_review(lexicon, cfg.output, texts, cfg.examples)
+    with Outputs([("lexicon", args.lexicon), ("--rollouts", rollouts_path(cfg.rollouts) if cfg.rollouts else "")]) \
+            as out:
+        path = export_review(lexicon, cfg.output, texts, cfg.examples, out=out)
     print(f"{len(lexicon)} grams → {path} (fill the human_label column, then `hicra mine review-import`)")
     return 0
 
 
 def run_review_import(args: argparse.Namespace) -> int:
+    from hicra.io import Outputs, check_distinct
     from hicra.lexicon import load_lexicon
     from hicra.mining.config import ReviewImportConfig
     from hicra.mining.review import import_review
 
     cfg = build_config(ReviewImportConfig, args)
-    for name, given in (("lexicon", args.lexicon), ("csv", args.csv)):
-        if Path(given).resolve() == Path(cfg.output).resolve():
-            raise ValueError(f"--output {cfg.output} is the {name} being reviewed; write the reviewed lexicon to "
-                             "another file")
+    inputs = [("the lexicon", args.lexicon), ("the csv", args.csv)]
+    check_distinct([("--output", cfg.output)], inputs)
     reviewed, report = import_review(load_lexicon(args.lexicon), args.csv, cfg.drop_rejected)
-    path = reviewed.save(cfg.output)
+    with Outputs(inputs) as out:
+        path = reviewed.save(cfg.output, out)
     _table("hicra mine review-import", ["what", "value"], [list(r) for r in report.rows()])
     print(f"{len(reviewed)} grams → {path}")
     return 0
 
 
 def run_ablate(args: argparse.Namespace) -> int:
-    from hicra.lexicon import load_lexicon
+    from hicra.lexicon import BUILTIN_LEXICONS, load_lexicon
     from hicra.mining.ablate import ablate
     from hicra.mining.config import AblateConfig
 
     cfg = build_config(AblateConfig, args)
     lexicon = load_lexicon(args.lexicon)
-    paths = ablate(lexicon, cfg.drop, cfg.seeds, cfg.output, cfg.first_seed)
+    paths = ablate(lexicon, cfg.drop, cfg.seeds, cfg.output, cfg.first_seed,
+                   "" if args.lexicon in BUILTIN_LEXICONS else args.lexicon)
     print(f"{len(paths)} variants of {lexicon.name} ({len(lexicon)} grams, {cfg.drop:.0%} dropped each) → "
           f"{cfg.output}")
     return 0

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from scipy import sparse
 from tqdm import tqdm
 
 from hicra.mining.config import EMBEDDERS, MineConfig, MiningError

@@ -17,13 +17,13 @@ stage e, ``llm_label``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hicra.io import Outputs, check_distinct
 from hicra.lexicon import Lexicon, load_lexicon, make_lexicon
 from hicra.mining.cluster import Embedder, Selection, group_candidates
 from hicra.mining.config import MineConfig, MiningError
@@ -119,38 +119,50 @@ def sidecar_path(output: str | Path) -> Path:
     return output.with_name(output.stem + ".mining.json")
 
 
-def check_outputs(cfg: MineConfig) -> None:
+def inputs_of(cfg: MineConfig, config_file: str | None = None) -> list[tuple[str, Path]]:
+    """The files ``mine`` reads, by flag: the corpus, the YAML config and the annotation cache (appended, never an
+    output or the corpus)."""
+    files: list[tuple[str, Path]] = [("--rollouts", rollouts_path(cfg.rollouts))] if cfg.rollouts else []
+    if config_file:
+        files.append(("--config", Path(config_file)))
+    return files
+
+
+def outputs_of(cfg: MineConfig) -> list[tuple[str, Path]]:
+    out = [("--output", Path(cfg.output)), ("the sidecar", sidecar_path(cfg.output))]
+    return out + ([("--review-csv", Path(cfg.review_csv))] if cfg.review_csv else [])
+
+
+def check_outputs(cfg: MineConfig, config_file: str | None = None) -> None:
     """Refuse output paths that cannot be written or would overwrite an input, before any work is done."""
     if not cfg.output:
         raise MiningError("--output is required (path of the lexicon JSON to write)")
-    out = Path(cfg.output).resolve()
-    if out.is_dir():
+    if Path(cfg.output).is_dir():
         raise MiningError(f"--output {cfg.output}: is a directory")
-    if cfg.rollouts and rollouts_path(cfg.rollouts).resolve() == out:
-        raise MiningError(f"--output {cfg.output}: would overwrite --rollouts")
-    for flag, path in (("--review-csv", cfg.review_csv), ("--llm-cache", cfg.llm_cache)):
-        if path and Path(path).resolve() in (out, sidecar_path(out)):
-            raise MiningError(f"{flag} {path}: would overwrite the lexicon or its sidecar")
+    cache = [("--llm-cache", annotation_cache_path(cfg))] if cfg.llm_base_url or cfg.llm_cache else []
+    check_distinct(outputs_of(cfg) + cache, inputs_of(cfg, config_file))
     if cfg.review_csv:
         from hicra.mining.review import refuse_existing_review
 
         refuse_existing_review(cfg.review_csv, "--review-csv")
 
 
-def write_outputs(result: MiningResult, cfg: MineConfig) -> list[Path]:
-    """Save the lexicon, the sidecar (config + counts + timings) and, if asked, the review CSV."""
+def write_outputs(result: MiningResult, cfg: MineConfig, config_file: str | None = None) -> list[Path]:
+    """Save the lexicon, the sidecar (config + counts + timings) and, if asked, the review CSV: all or none."""
     if not cfg.output:
         raise MiningError("--output is required (path of the lexicon JSON to write)")
-    written = [result.lexicon.save(cfg.output)]
     side = {"config": dataclasses.asdict(cfg),
             "counts": [{"stage": s, "what": w, "count": c} for s, w, c in result.counts],
             "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
-    path = sidecar_path(cfg.output)
-    path.write_text(json.dumps(side, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    written.append(path)
-    if cfg.review_csv:
-        from hicra.mining.review import export_review
+    inputs = inputs_of(cfg, config_file)
+    if cfg.llm_base_url or cfg.llm_cache:
+        inputs.append(("--llm-cache", annotation_cache_path(cfg)))
+    with Outputs(inputs) as out:
+        written = [result.lexicon.save(cfg.output, out), out.write_json(sidecar_path(cfg.output), side,
+                                                                         "the sidecar")]
+        if cfg.review_csv:
+            from hicra.mining.review import export_review
 
-        written.append(export_review(result.lexicon, cfg.review_csv, result.corpus.texts, cfg.review_examples,
-                                     cfg.progress))
+            written.append(export_review(result.lexicon, cfg.review_csv, result.corpus.texts, cfg.review_examples,
+                                         cfg.progress, out))
     return written

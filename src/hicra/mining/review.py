@@ -22,6 +22,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from hicra.io import DataError, Outputs, read_csv
 from hicra.lexicon import Lexicon, make_lexicon, normalize_gram
 from hicra.mining.config import MiningError
 
@@ -80,13 +81,16 @@ def refuse_existing_review(path: str | Path, flag: str) -> None:
 
 
 def export_review(lexicon: Lexicon, path: str | Path, texts: list[str] | None = None, k: int = 3,
-                  progress: bool = True) -> Path:
-    """Write the review CSV for ``lexicon`` (contexts from ``texts`` when given)."""
+                  progress: bool = True, out: Outputs | None = None) -> Path:
+    """Write the review CSV for ``lexicon`` (contexts from ``texts`` when given), as part of the command's outputs
+    ``out`` or atomically alone."""
     path = Path(path)
     refuse_existing_review(path, "--output")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if out is None:
+        with Outputs() as alone:
+            return export_review(lexicon, path, texts, k, progress, alone)
     contexts = example_contexts(lexicon, texts or [], k, progress=progress)
-    with path.open("w", encoding="utf-8", newline="") as f:
+    with out.open(path, "--output", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(COLUMNS)
         for gram in lexicon.grams:
@@ -138,33 +142,26 @@ class ReviewReport:
 
 
 def _read_labels(path: Path, lexicon: Lexicon) -> dict[str, dict[str, Any]]:
-    if not path.is_file():
-        raise ReviewError(f"{path}: no such file")
+    """The labels of a review CSV by gram; a gram listed twice is an error (which label would count?)."""
     try:
-        return _parse_labels(path, lexicon)
-    except UnicodeDecodeError as e:
-        raise ReviewError(f"{path}: not UTF-8 text (byte {e.start + 1} of a read block); save the CSV as UTF-8") \
-            from None
-
-
-def _parse_labels(path: Path, lexicon: Lexicon) -> dict[str, dict[str, Any]]:
+        _, table = read_csv(path, required=("gram", "human_label"))
+    except DataError as e:
+        raise ReviewError(str(e)) from None
     rows: dict[str, dict[str, Any]] = {}
+    first: dict[str, int] = {}
     known = set(lexicon.grams)
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        header = reader.fieldnames or []
-        for column in ("gram", "human_label"):
-            if column not in header:
-                raise ReviewError(f"{path}: missing column {column!r} (columns: {', '.join(header) or 'none'})")
-        for row in reader:
-            where = f"{path}:{reader.line_num}"
-            row = {k: unescape_cell(v) if isinstance(v, str) else v for k, v in row.items()}
-            gram = normalize_gram(row["gram"] or "")
-            if gram not in known:
-                raise ReviewError(f"{where}: gram {row['gram']!r} is not in lexicon {lexicon.name!r}")
-            llm = (row.get("llm_label") or "").strip().lower() or None
-            rows[gram] = {"human": parse_label(row["human_label"] or "", where),
-                          "llm": llm if llm in ("strategic", "procedural") else None}
+    for lineno, row in table:
+        where = f"{path}:{lineno}"
+        row = {k: unescape_cell(v) if isinstance(v, str) else v for k, v in row.items()}
+        gram = normalize_gram(row["gram"])
+        if gram not in known:
+            raise ReviewError(f"{where}: gram {row['gram']!r} is not in lexicon {lexicon.name!r}")
+        if gram in first:
+            raise ReviewError(f"{where}: gram {row['gram']!r} is listed twice (also on line {first[gram]})")
+        first[gram] = lineno
+        llm = (row.get("llm_label") or "").strip().lower() or None
+        rows[gram] = {"human": parse_label(row["human_label"], where),
+                      "llm": llm if llm in ("strategic", "procedural") else None}
     return rows
 
 

@@ -138,14 +138,13 @@ def dynamics_curves(analyses: dict[str, Any], results: Sequence[dict[str, Any]])
 
 def analyze_runs(results: Sequence[dict[str, Any]], out_dir: Path) -> dict[str, Any]:
     """`hicra analyze` of every run (files under ``out_dir/RUN``), with the run's lexicon and tokenizer."""
-    import yaml
-
     from hicra.analysis.options import AnalysisConfig
     from hicra.analysis.pipeline import analyze_run, write_analysis
+    from hicra.records import read_run_config
 
     analyses = {}
     for r in results:
-        values = yaml.safe_load((Path(r["run_dir"]) / "config.yaml").read_text(encoding="utf-8"))
+        values = read_run_config(r["run_dir"])
         group = int(values.get("num_generations", 8))
         pass_k = [k for k in (1, 4, 8) if k <= group]
         config = AnalysisConfig(lexicon=str(values.get("lexicon", "paper")), pass_k=pass_k)

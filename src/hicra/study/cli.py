@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from hicra.trl.cli import _quiet
 
     _quiet()
+    from hicra.io import lock_dir
     from hicra.study.aggregate import analyze_runs, dynamics_curves, summarize, training_curves
     from hicra.study.launch import launch_local, launch_ray, train_command
     from hicra.study.plan import check_train_argv, plan_runs, record_study, resolve_training
@@ -87,12 +88,13 @@ def run(args: argparse.Namespace) -> int:
             print(train_command(spec))
         return 0
     training = resolve_training(train_argv, out)
-    record_study(out, study, train_argv, training)
-    results = (launch_ray if study.launcher == "ray" else launch_local)(specs, study)
-    analyses = analyze_runs(results, out / "report" / "runs") if study.analyze else {}
-    agg = summarize(results, study)
-    files = write_study(out, agg, results, study, training_curves(results), dynamics_curves(analyses, results),
-                        shlex.join(["hicra", "study", *argv]))
+    with lock_dir(out, "hicra study"):  # one study process per directory
+        record_study(out, study, train_argv, training)
+        results = (launch_ray if study.launcher == "ray" else launch_local)(specs, study)
+        analyses = analyze_runs(results, out / "report" / "runs") if study.analyze else {}
+        agg = summarize(results, study)
+        files = write_study(out, agg, results, study, training_curves(results), dynamics_curves(analyses, results),
+                            shlex.join(["hicra", "study", *argv]))
     print((out / "study.md").read_text(encoding="utf-8"))
     print(f"wrote {', '.join(str(f) for f in files)}", file=sys.stderr)
     return 0

@@ -17,7 +17,6 @@ accuracy means exactly what ``hicra/accuracy`` means during training.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +109,7 @@ def evaluate_heldout(run_dir: Path, values: dict[str, Any], study: StudyConfig) 
     """Generate, grade and summarise the held-out evaluation of one run (``RUN_DIR/heldout/``, resumable)."""
     from hicra.analysis.metrics import pass_at_k
     from hicra.eval.runner import check_settings, evaluate_problems
+    from hicra.io import write_json
     from hicra.records import read_jsonl
 
     problems = heldout_problems(values, study)
@@ -129,7 +129,7 @@ def evaluate_heldout(run_dir: Path, values: dict[str, Any], study: StudyConfig) 
            "samples": study.heldout_samples, "per_problem": per_problem, "no_answer_rate": score.no_answer_rate,
            "truncated_rate": score.truncated_rate, "mean_tokens": score.mean_tokens, "generated": generated,
            "seconds": round(seconds, 1)}
-    (run_dir / "heldout" / "results.json").write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    write_json(run_dir / "heldout" / "results.json", doc, name="held-out results")
     return doc
 
 

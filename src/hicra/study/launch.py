@@ -8,7 +8,6 @@ checkpoint, so no rollout line is lost or duplicated), and evaluations resume fr
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shlex
@@ -18,8 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-import yaml
-
+from hicra.io import read_json, write_json
+from hicra.records import read_jsonl, read_run_config
 from hicra.study.config import StudyConfig
 from hicra.study.plan import DONE, RunSpec
 
@@ -43,18 +42,14 @@ def train_run(spec: RunSpec) -> dict[str, Any]:
     if code != 0:
         raise RuntimeError(f"run {spec.name} failed (hicra train exit {code}); rerun the study to resume it")
     metrics = run_dir / "metrics.jsonl"
-    steps = 0
-    if metrics.is_file():
-        rows = [json.loads(line) for line in metrics.read_text(encoding="utf-8").splitlines() if line.strip()]
-        steps = rows[-1]["step"] if rows else 0
+    rows = list(read_jsonl(metrics, ("step",))) if metrics.is_file() else []
+    steps = rows[-1]["step"] if rows else 0
     done = {"method": spec.method, "seed": spec.seed, "steps": steps, "final_model": resolve_model_path(str(run_dir)),
             "command": shlex.join(["hicra", "train", *spec.fresh_argv()]),
             "resumed": argv[0] == "--resume", "host": platform.node(), "pid": os.getpid(),
             "seconds_this_session": round(time.perf_counter() - started, 1),
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    tmp = run_dir / (DONE + ".tmp")
-    tmp.write_text(json.dumps(done, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(run_dir / DONE)
+    write_json(run_dir / DONE, done, name=DONE)
     return done
 
 
@@ -83,9 +78,9 @@ def execute_run(spec: RunSpec, study: StudyConfig, cwd: str | None = None) -> di
         print(f"hicra study: {spec.name}: finished, skipped", file=sys.stderr, flush=True)
     else:
         train_run(spec)
-    values = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
+    values = read_run_config(run_dir)
     result = {"name": spec.name, "method": spec.method, "seed": spec.seed, "run_dir": spec.run_dir,
-              "done": json.loads((run_dir / DONE).read_text(encoding="utf-8")),
+              "done": read_json(run_dir / DONE),
               "heldout": evaluate_heldout(run_dir, values, study)}
     if study.eval_benchmarks:
         result["benchmarks"] = evaluate_benchmarks(run_dir, values, study)["benchmarks"]

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from hicra.io import read_yaml, write_yaml
 from hicra.study.config import RESULT_FIELDS, StudyConfig
 
 STUDY_FORMAT = "hicra-study"
@@ -82,11 +81,8 @@ def record_study(output: Path, study: StudyConfig, argv: list[str], training: di
     evaluation = {k: getattr(study, k) for k in RESULT_FIELDS}
     methods, seeds = list(study.methods), list(study.seeds)
     if path.is_file():
-        try:
-            old = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
-            raise ValueError(f"{path}: invalid YAML; it is not a study record") from None
-        if not isinstance(old, dict) or old.get("format") != STUDY_FORMAT:
+        old = read_yaml(path, empty={})
+        if old.get("format") != STUDY_FORMAT:
             raise ValueError(f"{path}: not a hicra study record (format {STUDY_FORMAT!r})")
         for section, new in (("training", training), ("evaluation", evaluation)):
             saved = old.get(section, {})
@@ -98,10 +94,7 @@ def record_study(output: Path, study: StudyConfig, argv: list[str], training: di
         seeds = list(dict.fromkeys([*old.get("seeds", []), *seeds]))
     doc = {"format": STUDY_FORMAT, "version": 1, "methods": methods, "seeds": seeds, "train_argv": list(argv),
            "training": training, "evaluation": evaluation}
-    output.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    tmp.replace(path)
+    write_yaml(path, doc, name="study.yaml")
     return doc
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
+from hicra import io
 from hicra.analysis.pipeline import write_csv, write_json
 from hicra.study.aggregate import CURVES, DYNAMICS, run_metrics
 from hicra.study.config import StudyConfig
@@ -121,7 +122,7 @@ def html_page(agg: dict[str, Any], results: Sequence[dict[str, Any]], study: Stu
     (out / "figures").mkdir(parents=True, exist_ok=True)
 
     def figure(name: str, png: bytes, caption: str) -> str:
-        (out / "figures" / f"{name}.png").write_bytes(png)
+        io.write_bytes(out / "figures" / f"{name}.png", png)
         return f"<figure>{img_tag(png, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
     rows = table_rows(agg)
@@ -151,7 +152,7 @@ def html_page(agg: dict[str, Any], results: Sequence[dict[str, Any]], study: Stu
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{PAGE_STYLE}</style></head><body>{''.join(parts)}</body></html>")
     index = out / "index.html"
-    index.write_text(page, encoding="utf-8")
+    io.write_text(index, page)
     return index
 
 
@@ -169,7 +170,7 @@ def write_study(out: Path, agg: dict[str, Any], results: Sequence[dict[str, Any]
                                                           "half_width", "n_seeds", "p_value", "test", "values")),
              write_csv(out / "runs.csv", runs, ("run", "method", "seed", "metric", "value")),
              write_csv(out / "curves.csv", curve_rows(curves, "metrics.jsonl") + curve_rows(dynamics, "analyze"))]
-    (out / "study.md").write_text(markdown(agg, study, seeds), encoding="utf-8")
+    io.write_text(out / "study.md", markdown(agg, study, seeds))
     files.append(out / "study.md")
     files.append(html_page(agg, results, study, seeds, curves, dynamics, out / "report", command))
     return files

@@ -32,16 +32,25 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def inputs_of(args: TagConfig) -> list[tuple[str, str]]:
+    """The files ``tag`` reads, by flag (a built-in lexicon name is no file)."""
+    from hicra.lexicon import BUILTIN_LEXICONS
+
+    return [("--input", args.input)] + ([] if args.lexicon in BUILTIN_LEXICONS else [("--lexicon", args.lexicon)])
+
+
+def outputs_of(args: TagConfig) -> list[tuple[str, str]]:
+    return [("--output", args.output)] + ([("--html", args.html)] if args.html else [])
+
+
 def check_args(args: TagConfig) -> None:
     """Reject output paths that cannot be written before anything is read or written (one-line errors)."""
-    outputs = [("--output", args.output)] + ([("--html", args.html)] if args.html else [])
-    for flag, path in outputs:
+    from hicra.io import check_distinct
+
+    for flag, path in outputs_of(args):
         if Path(path).is_dir():
             raise ValueError(f"{flag} {path}: is a directory")
-        if Path(path).resolve() == Path(args.input).resolve():
-            raise ValueError(f"{flag} {path}: would overwrite --input")
-    if args.html and Path(args.html).resolve() == Path(args.output).resolve():
-        raise ValueError("--html must differ from --output")
+    check_distinct(outputs_of(args), inputs_of(args))
 
 
 def run(namespace: argparse.Namespace) -> int:
@@ -49,7 +58,8 @@ def run(namespace: argparse.Namespace) -> int:
 
     from hicra.lexicon import load_lexicon
     from hicra.models import load_tokenizer
-    from hicra.records import RecordError, iter_jsonl, write_jsonl
+    from hicra.io import Outputs
+    from hicra.records import RecordError, iter_jsonl
     from hicra.tagging.tagger import PlanningTagger
 
     args = build_config(TagConfig, namespace)
@@ -66,12 +76,15 @@ def run(namespace: argparse.Namespace) -> int:
     tagged = []
     for i in tqdm(range(0, len(texts), args.batch_size), desc="tagging", unit="batch", disable=len(texts) < 1000):
         tagged.extend(tagger.tag_texts(texts[i:i + args.batch_size]))
-    write_jsonl(args.output, ({"tokens": t.tokens, "planning": t.planning.astype(int).tolist(),
-                               "spans": [[o.start, o.end, o.gram] for o in t.spans]} for t in tagged))
-    if args.html:
-        from hicra.tagging.html import write_html
+    with Outputs(inputs_of(args)) as out:  # both files or neither
+        out.write_jsonl(args.output, ({"tokens": t.tokens, "planning": t.planning.astype(int).tolist(),
+                                       "spans": [[o.start, o.end, o.gram] for o in t.spans]} for t in tagged),
+                        "--output")
+        if args.html:
+            from hicra.tagging.html import render_page
 
-        write_html(args.html, tagged, title=f"Planning tokens ({lexicon.name} lexicon)")
+            out.write_text(args.html, render_page(tagged, title=f"Planning tokens ({lexicon.name} lexicon)"),
+                           "--html")
     n_tok = sum(len(t.planning) for t in tagged)
     n_plan = sum(int(t.planning.sum()) for t in tagged)
     print(f"tagged {len(tagged)} texts, {n_tok} tokens, {n_plan} planning ({n_plan / max(n_tok, 1):.1%}) → {args.output}")

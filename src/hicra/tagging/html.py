@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from pathlib import Path
 from typing import Sequence
 
 from hicra.tagging.tagger import TaggedText
@@ -47,8 +46,3 @@ def render_page(tagged: Sequence[TaggedText], title: str) -> str:
             f"<p class='legend'><span class='plan'>highlighted</span> = planning token (inside a Strategic Gram); "
             f"the rest are execution tokens.</p>{traces}</body></html>")
 
-
-def write_html(path: str | Path, tagged: Sequence[TaggedText], title: str) -> Path:
-    path = Path(path)
-    path.write_text(render_page(tagged, title), encoding="utf-8")
-    return path

@@ -16,6 +16,7 @@ the RNG states, so on CPU with a fixed seed the resumed run repeats the uninterr
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import shutil
 import sys
@@ -23,13 +24,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from hicra.models import last_checkpoint
 from hicra.engine.runlog import truncate_run_logs
-from hicra.records import check_writable, read_jsonl
+from hicra.io import LOCK_NAME, check_writable, lock_dir, write_yaml
+from hicra.records import read_jsonl
 
-RUN_FILES = ("config.yaml", "metrics.jsonl", "rollouts.jsonl", "metrics.jsonl.tmp", "rollouts.jsonl.tmp")
+RUN_FILES = ("config.yaml", "metrics.jsonl", "rollouts.jsonl")
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
     "smoke": {"dataset_size": 8, "max_steps": 2, "num_generations": 2, "per_device_train_batch_size": 4,
@@ -128,7 +128,7 @@ def check_output_dir(run_dir: Path, resume: bool, overwrite: bool) -> None:
         raise NotADirectoryError(f"{run_dir}: is a file, not a run directory")
     if resume or not run_dir.is_dir():
         return
-    entries = sorted(p.name for p in run_dir.iterdir())
+    entries = sorted(p.name for p in run_dir.iterdir() if p.name != LOCK_NAME)
     if entries and not overwrite:
         shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
         raise ValueError(f"{run_dir} is not empty (holds {shown}); continue that run with --resume {run_dir}, "
@@ -173,24 +173,23 @@ def train(config, requested: dict[str, Any], resume: bool = False, overwrite: bo
     state.wait_for_everyone()  # every process has looked before the main one writes
     checkpoint, step = last_checkpoint(run_dir) if resume else (None, 0)
     started = time.perf_counter()
-    trainer = build_trainer(config, callbacks=[NonFiniteGuard()])
-    if state.is_main_process:  # one writer for the shared run directory
-        if checkpoint is not None:
-            warn_inexact_resume(checkpoint)
-        if overwrite:
-            removed = remove_run_files(run_dir)
-            if removed:
-                print(f"--overwrite: removed {', '.join(removed)} from {run_dir}", file=sys.stderr)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if resume:
-            truncate_run_logs(run_dir, step)  # drop what the interrupted run wrote after its checkpoint
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(config_document(config, requested), sort_keys=False),
-                                             encoding="utf-8")
-    state.wait_for_everyone()
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    if config.save_strategy != "no" and last_checkpoint(run_dir)[1] != trainer.state.global_step:
-        trainer.save_model(str(run_dir / "final"))
-    return summarize(run_dir, time.perf_counter() - started, resumed_from=step if checkpoint else None)
+    with lock_dir(run_dir, "hicra train") if state.is_main_process else contextlib.nullcontext():
+        trainer = build_trainer(config, callbacks=[NonFiniteGuard()])
+        if state.is_main_process:  # one writer for the shared run directory
+            if checkpoint is not None:
+                warn_inexact_resume(checkpoint)
+            if overwrite:
+                removed = remove_run_files(run_dir)
+                if removed:
+                    print(f"--overwrite: removed {', '.join(removed)} from {run_dir}", file=sys.stderr)
+            if resume:
+                truncate_run_logs(run_dir, step)  # drop what the interrupted run wrote after its checkpoint
+            write_yaml(run_dir / "config.yaml", config_document(config, requested), name="config.yaml")
+        state.wait_for_everyone()
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        if config.save_strategy != "no" and last_checkpoint(run_dir)[1] != trainer.state.global_step:
+            trainer.save_model(str(run_dir / "final"))
+        return summarize(run_dir, time.perf_counter() - started, resumed_from=step if checkpoint else None)
 
 
 SUMMARY_KEYS = (

@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 import torch
 import transfer_queue as tq
-import yaml
 from omegaconf import open_dict
 from tensordict import TensorDict
 from verl import DataProto
@@ -43,6 +42,7 @@ from verl.workers.utils.padding import response_to_nested
 from hicra.engine.credit import step_generator
 from hicra.engine.runlog import metrics_row, truncate_run_logs
 from hicra.lexicon import load_lexicon
+from hicra.io import write_yaml
 from hicra.records import append_jsonl
 from hicra.tagging.tagger import PlanningTagger
 from hicra.verl.batch import apply_hicra, rollout_records, step_metrics
@@ -81,7 +81,7 @@ class HICRATrainer(PPOTrainerSync):
         self.run_dir.mkdir(parents=True, exist_ok=True)
         doc = {"engine": "verl", "method": self.hicra.method, "model": self.config.actor_rollout_ref.model.path,
                **{f"hicra_{k}": v for k, v in vars(self.hicra).items() if k != "method"}}
-        (self.run_dir / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        write_yaml(self.run_dir / "config.yaml", doc, name="config.yaml")
         truncate_run_logs(self.run_dir, step)
         self._started = True
 
