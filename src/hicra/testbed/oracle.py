@@ -16,7 +16,6 @@ from hicra.tagging.tagger import PlanningTagger, tokens_covered
 from hicra.testbed.parser import planning_spans
 from hicra.testbed.task import BACKTRACK_PHRASE, DISTINCT_PHRASES, SHARED_PHRASE
 
-PLANNING_SOURCES = ("lexicon", "oracle")
 _NO_MATCHES = np.zeros(0, dtype=np.int64)
 
 
@@ -47,3 +46,12 @@ class OracleTagger(PlanningTagger):
         for t in tagged:
             t.spans = [Occurrence(a, b, t.text[a:b].lower()) for a, b in planning_spans(t.text, self.variant)]
         return tagged
+
+
+def oracle_tagger(dataset: str, tokenizer) -> OracleTagger:
+    """The oracle tagger of a ``testbed:...`` dataset spec; any other dataset is an error."""
+    from hicra.testbed.task import is_testbed_spec, parse_spec
+
+    if not is_testbed_spec(dataset):
+        raise ValueError(f"planning_source 'oracle' needs a testbed dataset (testbed:LEVEL), got {dataset!r}")
+    return OracleTagger(tokenizer, parse_spec(dataset).variant)

@@ -3,7 +3,7 @@ config, saved together as a normal Hugging Face checkpoint directory (``--model 
 
 Tokenizer: byte-level BPE (``tokenizers``), every digit its own pre-token (so numbers are spelled digit by digit),
 special tokens ``<|pad|>``, ``<|im_start|>``, ``<|im_end|>`` (= eos), and a ChatML chat template.
-Model: ``transformers.LlamaForCausalLM`` with tied embeddings; the default shape has about 0.9 M parameters.
+Model: ``transformers.LlamaForCausalLM`` with tied embeddings; the default shape has about 0.5 M parameters.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ class PolicyShape:
 
     vocab_size: int = 400
     hidden_size: int = 128
-    intermediate_size: int = 384
-    layers: int = 4
+    intermediate_size: int = 256
+    layers: int = 3
     heads: int = 4
     max_positions: int = 256
 

@@ -67,15 +67,19 @@ def _chat_prompt(tokenizer, text: str) -> str:
 
 def sft(model, tokenizer, rows: list[dict[str, str]], config: WarmStartConfig, work: Path) -> None:
     """Fine-tune ``model`` on prompt/completion ``rows`` with TRL's ``SFTTrainer`` (loss on completions only)."""
-    from datasets import Dataset
+    import datasets
+    from transformers.utils import logging as hf_logging
     from trl import SFTConfig, SFTTrainer
 
+    datasets.disable_progress_bars()  # the run prints its own lines; errors stay one line
+    hf_logging.disable_progress_bar()
+
     args = SFTConfig(output_dir=str(work / "sft"), num_train_epochs=config.epochs, learning_rate=config.learning_rate,
-                     per_device_train_batch_size=config.batch_size, lr_scheduler_type="cosine", warmup_ratio=0.03,
+                     per_device_train_batch_size=config.batch_size, lr_scheduler_type="cosine", warmup_steps=10,
                      logging_steps=50, save_strategy="no", report_to="none", use_cpu=True, seed=config.seed,
                      completion_only_loss=True, max_length=config.shape.max_positions, dataloader_num_workers=0,
                      disable_tqdm=True, weight_decay=0.0)
-    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=datasets.Dataset.from_list(rows), processing_class=tokenizer)
     trainer.train()
     shutil.rmtree(work / "sft", ignore_errors=True)
 

@@ -269,6 +269,9 @@ class HICRATrainer(GRPOTrainer):
                                   [r["group_id"] for r in records], [len(r["completion_ids"]) for r in records])
         metrics.update(token_metrics(sums, with_stats))
         metrics.update(sg_metrics(grams))
+        for func in self.reward_funcs:  # task metrics of a reward that has them (e.g. the testbed's)
+            if hasattr(func, "step_metrics"):
+                metrics.update(func.step_metrics(records))
         for key, value in metrics.items():
             self._metrics["train"][key].append(value)
         if self.accelerator.is_main_process:
