@@ -108,3 +108,22 @@ def test_the_trainer_reward_scores_testbed_rows_and_refuses_shaping():
     assert values == [1.0, 0.0]
     with pytest.raises(ValueError, match="binary"):
         testbed_reward.TestbedReward(problems.gym, format_reward=0.1)
+
+
+def test_study_heldout_problems_follow_the_training_rows_and_use_the_testbed_reward():
+    from hicra.study.config import StudyConfig
+    from hicra.study.heldout import heldout_problems, reward_grader, to_eval_problems
+
+    values = {"dataset": "testbed:1", "dataset_size": 200, "dataset_seed": 0, "prompt_template": "{problem}",
+              "format_reward": 0.0, "unboxed_reward": 0.0}
+    held = heldout_problems(values, StudyConfig(heldout_size=20))
+    train = {r["prompt"][-1]["content"] for r in load_testbed("testbed:1", 200, 0, "{problem}").rows}
+    # the 20 rows after the training rows, minus repeats of a training problem (rare: ~50k level-1 problems)
+    assert 15 <= len(held.rows) <= 20 and not train & {r["prompt"][-1]["content"] for r in held.rows}
+    assert held.rows[0]["prompt_id"] == "testbed:1/200"
+    items = to_eval_problems(held)[:2]
+    answers = [Problem.from_json(p.meta["gym_entry"]).answer for p in items]
+    cache = {(items[0].id, 0): {"completion": f"answer \\boxed{{{answers[0]}}}"},
+             (items[1].id, 0): {"completion": f"answer {answers[1]}"}}
+    graded = reward_grader(held, values)(items, cache, 1)
+    assert [g["correct"] for g in graded] == [True, False]
