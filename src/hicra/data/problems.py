@@ -2,7 +2,8 @@
 
 A *problem* is one row ``{prompt, prompt_id, answer, task, gym_entry}``: ``prompt`` is a conversation (one user
 message; the trainer applies the model's chat template), ``answer`` the reference, ``gym_entry`` the JSON of a
-reasoning-gym entry or testbed problem (empty for other sources) so the task's own scorer can grade it. Three kinds of ``SPEC``:
+reasoning-gym entry or testbed problem (empty for other sources) so the task's own scorer can grade it. Four kinds of
+``SPEC``:
 
 * ``gym:TASK[,TASK...]`` — reasoning-gym tasks generated offline and interleaved round-robin. ``dataset_size``
   problems in all, seeded by ``dataset_seed``; ``gym_difficulty`` sets every attribute of a task's curriculum to that

@@ -6,7 +6,8 @@ Sampled at temperature 1 on fresh problems, the policy must show (each a :class:
 * ``prior/TYPE``: for every problem type, the first strategy follows the trace prior, not the type (largest
   deviation of the strategy frequencies from the prior ≤ ``prior_tolerance``);
 * ``equation_accuracy``: within ``band`` of 1 − ε;
-* ``backtrack_rate``: fraction of failed first checks followed by a backtrack, within ``band`` of the traces' backtrack rate.
+* ``backtrack_rate``: fraction of failed first checks followed by a backtrack, within ``band`` of the traces'
+  backtrack rate.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from dataclasses import asdict, dataclass
 from hicra.testbed.parser import parse
 from hicra.testbed.task import OPERATIONS, Problem
 from hicra.testbed.traces import TraceStyle
+
+
+def chat_prompt(tokenizer, text: str) -> str:
+    """The chat-templated prompt of problem text ``text`` (what the trainer feeds the policy)."""
+    return tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
+                                         add_generation_prompt=True)
 
 
 @dataclass(frozen=True)
@@ -43,8 +50,7 @@ def sample(model, tokenizer, problems: list[Problem], batch_size: int = 128, max
     out: list[str] = []
     model.eval()
     for start in range(0, len(problems), batch_size):
-        prompts = [tokenizer.apply_chat_template([{"role": "user", "content": p.text}], tokenize=False,
-                                                 add_generation_prompt=True) for p in problems[start:start + batch_size]]
+        prompts = [chat_prompt(tokenizer, p.text) for p in problems[start:start + batch_size]]
         batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         with torch.no_grad():
             ids = model.generate(**batch, do_sample=True, temperature=1.0, top_k=0, max_new_tokens=max_new_tokens,

@@ -19,7 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from hicra.testbed.gates import gates_document, measure, sample
+from hicra.testbed.gates import chat_prompt, gates_document, measure, sample
 from hicra.testbed.policy import PolicyShape, build_model, parameter_count, train_tokenizer
 from hicra.testbed.task import parse_spec, problems
 from hicra.testbed.traces import TraceStyle, trace
@@ -60,11 +60,6 @@ def check_warm_start(path: Path) -> None:
                          "run hicra testbed warmstart --output on a new directory")
 
 
-def _chat_prompt(tokenizer, text: str) -> str:
-    return tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
-                                         add_generation_prompt=True)
-
-
 def sft(model, tokenizer, rows: list[dict[str, str]], config: WarmStartConfig, work: Path) -> None:
     """Fine-tune ``model`` on prompt/completion ``rows`` with TRL's ``SFTTrainer`` (loss on completions only)."""
     import datasets
@@ -79,7 +74,8 @@ def sft(model, tokenizer, rows: list[dict[str, str]], config: WarmStartConfig, w
                      logging_steps=50, save_strategy="no", report_to="none", use_cpu=True, seed=config.seed,
                      completion_only_loss=True, max_length=config.shape.max_positions, dataloader_num_workers=0,
                      disable_tqdm=True, weight_decay=0.0)
-    trainer = SFTTrainer(model=model, args=args, train_dataset=datasets.Dataset.from_list(rows), processing_class=tokenizer)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=datasets.Dataset.from_list(rows),
+                         processing_class=tokenizer)
     trainer.train()
     shutil.rmtree(work / "sft", ignore_errors=True)
 
@@ -104,7 +100,7 @@ def warm_start(config: WarmStartConfig, log=print) -> dict:
     tokenizer = train_tokenizer([p.text for p in corpus] + [t.text for t in traces], config.shape.vocab_size)
     model = build_model(tokenizer, config.shape, config.seed)
     log(f"policy: LlamaForCausalLM, {parameter_count(model) / 1e6:.2f} M parameters, vocabulary {len(tokenizer)}")
-    rows = [{"prompt": _chat_prompt(tokenizer, p.text), "completion": t.text} for p, t in zip(corpus, traces)]
+    rows = [{"prompt": chat_prompt(tokenizer, p.text), "completion": t.text} for p, t in zip(corpus, traces)]
     work = output.with_name(output.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)

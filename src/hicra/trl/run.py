@@ -143,8 +143,8 @@ def build_trainer(config, callbacks=None, extra_rewards=(), trainer_cls=None):
 
         tagger = oracle_tagger(config.dataset, tokenizer)
     extra = {} if trainer_cls else {"tagger": tagger}
-    reward = (problems.reward_class or AnswerReward)(problems.gym, config.correct_reward, config.format_reward, config.unboxed_reward,
-                          config.grading_timeout)
+    reward = (problems.reward_class or AnswerReward)(problems.gym, config.correct_reward, config.format_reward,
+                                                     config.unboxed_reward, config.grading_timeout)
     trainer = (trainer_cls or HICRATrainer)(model=model, reward_funcs=[reward, *extra_rewards], args=config,
                                             train_dataset=to_hf_dataset(problems), processing_class=tokenizer,
                                             callbacks=callbacks, peft_config=config.peft_config(), **extra)
