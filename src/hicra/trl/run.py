@@ -40,7 +40,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "testbed": {"model": "testbed", "dataset": "testbed:1", "dataset_size": 2000, "prompt_template": "{problem}",
                 "format_reward": 0.0, "unboxed_reward": 0.0, "num_generations": 8, "per_device_train_batch_size": 64,
                 "gradient_accumulation_steps": 1, "max_completion_length": 64, "temperature": 1.0,
-                "learning_rate": 5e-4, "max_steps": 100, "save_steps": 50, "optim": "adamw_torch",
+                "learning_rate": 1e-4, "max_steps": 100, "save_steps": 50, "optim": "adamw_torch",
                 "report_to": "none"},
 }
 
