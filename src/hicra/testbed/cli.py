@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from hicra.testbed.traces import DEFAULT_PRIOR, TraceStyle
+from hicra.testbed.warmstart import WarmStartConfig
 
 EPILOG = """\
 then:
@@ -25,15 +26,15 @@ def register(subparsers) -> None:
     w.add_argument("--output", metavar="DIR", help="checkpoint directory (default: $HICRA_HOME/models/testbed, "
                                                    "which --model testbed names)")
     w.add_argument("--dataset", default="testbed:1", help="problems: testbed:LEVEL[:same-phrase] (levels 1, 2, 3)")
-    w.add_argument("--traces", type=int, default=12000, help="generated SFT traces")
-    w.add_argument("--epochs", type=float, default=3.0, help="SFT epochs")
-    w.add_argument("--learning-rate", type=float, default=3e-3, help="SFT learning rate")
+    w.add_argument("--traces", type=int, default=WarmStartConfig.traces, help="generated SFT traces")
+    w.add_argument("--epochs", type=float, default=WarmStartConfig.epochs, help="SFT epochs")
+    w.add_argument("--learning-rate", type=float, default=WarmStartConfig.learning_rate, help="SFT learning rate")
     w.add_argument("--prior", default=",".join(map(str, DEFAULT_PRIOR)),
                    help="first-strategy probabilities of add,subtract,multiply,double (ignoring the type)")
     w.add_argument("--error-rate", type=float, default=TraceStyle.error_rate, help="ε: wrong-equation rate")
     w.add_argument("--backtrack-rate", type=float, default=TraceStyle.backtrack_rate,
                    help="probability of backtracking after a failed first check")
-    w.add_argument("--gate-samples", type=int, default=256, help="problems sampled for the gates")
+    w.add_argument("--gate-samples", type=int, default=WarmStartConfig.gate_samples, help="problems sampled for the gates")
     w.add_argument("--seed", type=int, default=0)
     w.add_argument("--torch-threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     w.set_defaults(func=run_warmstart)
@@ -52,7 +53,7 @@ def run_warmstart(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", category=FutureWarning)
     from hicra.models import hicra_home
     from hicra.testbed.task import parse_spec
-    from hicra.testbed.warmstart import WarmStartConfig, warm_start
+    from hicra.testbed.warmstart import warm_start
 
     parse_spec(args.dataset)  # a bad spec fails before anything is built
     for name in ("traces", "gate_samples"):

@@ -35,9 +35,9 @@ class WarmStartConfig:
 
     output: str
     dataset: str = "testbed:1"
-    traces: int = 12000
-    epochs: float = 3.0
-    learning_rate: float = 3e-3
+    traces: int = 16000
+    epochs: float = 2.0
+    learning_rate: float = 4e-3
     batch_size: int = 64
     gate_samples: int = 256
     seed: int = 0
