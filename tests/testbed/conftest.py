@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
 
-from hicra.testbed.task import Spec, problems
-from hicra.testbed.traces import TraceStyle, trace
+from testbed_traces import traces_of
+
+from hicra.testbed.task import Spec
 
 TOY_SHAPE = dict(vocab_size=400, hidden_size=32, intermediate_size=64, layers=1, heads=2, max_positions=160)
-
-
-def traces_of(spec: Spec, n: int, seed: int = 0):
-    rng = random.Random(seed)
-    ps = problems(spec, n, seed)
-    return ps, [trace(p, TraceStyle(), rng) for p in ps]
 
 
 @pytest.fixture(scope="session")

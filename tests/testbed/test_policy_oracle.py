@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import traces_of
+from testbed_traces import traces_of
 
 from hicra.lexicon import load_lexicon
 from hicra.tagging.tagger import PlanningTagger
