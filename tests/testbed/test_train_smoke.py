@@ -89,3 +89,8 @@ def test_a_finished_warm_start_is_reused(toy_policy_dir, tmp_path, capsys):
     before = sorted(p.name for p in ws.iterdir())
     assert run_cli(["testbed", "warmstart", "--output", str(ws)], tmp_path) == 0
     assert "reused" in capsys.readouterr().out and sorted(p.name for p in ws.iterdir()) == before
+
+
+def test_reward_shaping_on_the_testbed_is_one_line(toy_policy_dir, tmp_path, capsys):
+    assert_clean_failure(["train", "--preset", "testbed", "--model", str(toy_policy_dir), "--format-reward", "0.1",
+                          "--output-dir", "run"], tmp_path, capsys, ["testbed reward is binary"])
