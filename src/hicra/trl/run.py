@@ -137,11 +137,12 @@ def build_trainer(config, callbacks=None, extra_rewards=(), trainer_cls=None):
     lexicon = load_lexicon(config.lexicon)
     tokenizer = load_tokenizer(config.model)
     model = load_model(config.model, config.model_dtype)
-    tagger = PlanningTagger(lexicon, tokenizer)
-    if config.planning_source == "oracle":
+    if config.planning_source == "oracle":  # the testbed's ground-truth planning spans, same tag_ids interface
         from hicra.testbed.oracle import oracle_tagger
 
         tagger = oracle_tagger(config.dataset, tokenizer)
+    else:
+        tagger = PlanningTagger(lexicon, tokenizer)
     extra = {} if trainer_cls else {"tagger": tagger}
     reward = (problems.reward_class or AnswerReward)(problems.gym, config.correct_reward, config.format_reward,
                                                      config.unboxed_reward, config.grading_timeout)
