@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "hicra.analysis.cli",
     "hicra.eval.cli",
     "hicra.study.cli",
+    "hicra.testbed.cli",
 )
 
 DESCRIPTION = """\

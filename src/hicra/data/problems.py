@@ -2,7 +2,8 @@
 
 A *problem* is one row ``{prompt, prompt_id, answer, task, gym_entry}``: ``prompt`` is a conversation (one user
 message; the trainer applies the model's chat template), ``answer`` the reference, ``gym_entry`` the JSON of a
-reasoning-gym entry (empty for other sources) so the task's own scorer can grade it. Three kinds of ``SPEC``:
+reasoning-gym entry or testbed problem (empty for other sources) so the task's own scorer can grade it. Four kinds of
+``SPEC``:
 
 * ``gym:TASK[,TASK...]`` — reasoning-gym tasks generated offline and interleaved round-robin. ``dataset_size``
   problems in all, seeded by ``dataset_seed``; ``gym_difficulty`` sets every attribute of a task's curriculum to that
@@ -10,6 +11,8 @@ reasoning-gym entry (empty for other sources) so the task's own scorer can grade
 * a local ``.jsonl`` / ``.json`` / ``.parquet`` file with a problem field (``problem``, ``question``, ``Problem``) and
   a reference (``answer``/``final_answer``/``Answer``; a GSM8K ``... #### N`` answer becomes ``N``; with only a
   ``solution`` field, its last ``\\boxed{}``). ``problem_field``/``answer_field`` name other columns.
+* ``testbed:LEVEL[:same-phrase]`` — the strategy testbed's generated problems (:mod:`hicra.testbed.task`),
+  ``dataset_size`` of them (default 1000), seeded by ``dataset_seed``; graded by :mod:`hicra.testbed.reward`.
 * anything else is a Hugging Face dataset id for ``datasets.load_dataset(id, dataset_config, split=dataset_split)``
   (needs the hub or its local cache), read with the same field rules.
 
@@ -41,6 +44,7 @@ class Problems:
 
     rows: list[dict[str, Any]]
     gym: dict[str, Any] = field(default_factory=dict)
+    reward_class: Any = None  # the reward these problems need (None: hicra.rewards.AnswerReward)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -205,6 +209,10 @@ def load_problems(spec: str, size: int = 0, seed: int = 0, difficulty: int | Non
                   config: str | None = None, problem_field: str = "", answer_field: str = "") -> Problems:
     """The training problems named by ``spec`` (see module docstring); ``size`` ≤ 0 keeps every row of a file."""
     spec = spec.strip()
+    if spec.startswith("testbed:"):
+        from hicra.testbed.reward import load_testbed
+
+        return load_testbed(spec, size if size > 0 else 1000, seed, template, system_prompt)
     if spec.startswith("gym:"):
         tasks = [t.strip() for t in spec[4:].split(",") if t.strip()]
         return load_gym(tasks, size if size > 0 else 1000, seed, difficulty, gym_options or {}, template, system_prompt)

@@ -68,7 +68,8 @@ def build_parser(show_all: bool = False) -> argparse.ArgumentParser:
     run = parser.add_argument_group("run")
     run.add_argument("--config", metavar="FILE.yaml", help="YAML file of field: value (keys = field names below)")
     run.add_argument("--preset", choices=sorted(PRESETS), default="default",
-                     help="'smoke': a tiny budget (2 steps, 12-token completions, under a minute); 'default': none")
+                     help="'smoke': a tiny budget (2 steps, 12-token completions, under a minute); 'testbed': the "
+                          "strategy testbed's tiny policy and task (docs/testbed.md); 'default': none")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue RUN_DIR from its last checkpoint (its config.yaml "
                                                          "is the base; flags such as --max-steps still override)")
     run.add_argument("--overwrite", action="store_true",

@@ -16,6 +16,7 @@ Methods (``method``), all trained with the PPO clipped loss and clip-higher (``e
   entropy_reg_coef``; no loss code is overridden.
 
 Deviations from the paper, each a named option: ``hicra_entropy`` (token selection by entropy, not SGs);
+``planning_source`` ``oracle`` (testbed only: ground-truth planning spans, not SGs);
 ``format_reward`` and ``unboxed_reward`` (reward shaping for weak models, see :mod:`hicra.rewards`);
 ``entropy_gate_long_correct``; ``scale_rewards`` (TRL's ``"group"``: Â = (R − mean)/(std + 1e-4); the paper's §3
 writes Â = R − mean, which is ``scale_rewards="none"``); ``loss_type`` (TRL's ``"dapo"`` token-level normalisation);
@@ -74,6 +75,10 @@ class HICRAConfig(GRPOConfig):
                                     "α ≥ 1 would turn negative planning advantages positive)", ge=0, lt=1)
     lexicon: str = option("paper", "Strategic-Gram lexicon for planning tokens: 'paper' (Appendix A) or a lexicon file "
                                  "(JSON or text, see `hicra tag`/`hicra mine`)")
+    planning_source: str = option("lexicon", "where planning tokens come from: 'lexicon' (Strategic Grams of "
+                                             "`lexicon`, §2.1) or 'oracle' (the testbed's ground-truth planning "
+                                             "spans; needs a testbed:... dataset, see hicra.testbed.oracle)",
+                                  choices=("lexicon", "oracle"))
     entropy_top_q: float = option(0.3, "hicra_entropy: fraction of each eligible completion's tokens (highest entropy "
                                      "first) that get the α|Â| bonus", gt=0, le=1)
     entropy_gate_long_correct: bool = option(True, "hicra_entropy: only correct completions longer than their group's "

@@ -36,6 +36,12 @@ PRESETS: dict[str, dict[str, Any]] = {
               "gradient_accumulation_steps": 1,
               "max_completion_length": 12, "save_steps": 2, "optim": "adamw_torch",
               "report_to": "none"},
+    # the strategy testbed (hicra.testbed, docs/testbed.md): warm-started tiny Llama, 8 prompts × 8 samples a step
+    "testbed": {"model": "testbed", "dataset": "testbed:1", "dataset_size": 2000, "prompt_template": "{problem}",
+                "format_reward": 0.0, "unboxed_reward": 0.0, "num_generations": 8, "per_device_train_batch_size": 64,
+                "gradient_accumulation_steps": 1, "max_completion_length": 64, "temperature": 1.0,
+                "learning_rate": 1e-4, "max_steps": 100, "save_steps": 50, "optim": "adamw_torch",
+                "report_to": "none"},
 }
 
 
@@ -105,9 +111,15 @@ def build_trainer(config, callbacks=None, extra_rewards=(), trainer_cls=None):
     lexicon = load_lexicon(config.lexicon)
     tokenizer = load_tokenizer(config.model)
     model = load_model(config.model, config.model_dtype)
-    extra = {} if trainer_cls else {"tagger": PlanningTagger(lexicon, tokenizer)}
-    reward = AnswerReward(problems.gym, config.correct_reward, config.format_reward, config.unboxed_reward,
-                          config.grading_timeout)
+    if config.planning_source == "oracle":  # the testbed's ground-truth planning spans, same tag_ids interface
+        from hicra.testbed.oracle import oracle_tagger
+
+        tagger = oracle_tagger(config.dataset, tokenizer)
+    else:
+        tagger = PlanningTagger(lexicon, tokenizer)
+    extra = {} if trainer_cls else {"tagger": tagger}
+    reward = (problems.reward_class or AnswerReward)(problems.gym, config.correct_reward, config.format_reward,
+                                                     config.unboxed_reward, config.grading_timeout)
     trainer = (trainer_cls or HICRATrainer)(model=model, reward_funcs=[reward, *extra_rewards], args=config,
                                             train_dataset=to_hf_dataset(problems), processing_class=tokenizer,
                                             callbacks=callbacks, peft_config=config.peft_config(), **extra)
