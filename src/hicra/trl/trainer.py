@@ -47,6 +47,7 @@ from accelerate.utils import gather_object
 from trl import GRPOTrainer
 
 from hicra.core import entropy_gated_mask, hicra_advantages, long_correct_sequences
+from hicra.generation import fast_generate
 from hicra.lexicon import load_lexicon
 from hicra.records import ROLLOUT_SCHEMA, append_jsonl
 from hicra.rewards import AnswerReward
@@ -144,6 +145,15 @@ class HICRATrainer(GRPOTrainer):
                 eligible = long_correct_sequences(g_correct, g_len, g_group)[self._process_slice(len(correct))]
             return entropy_gated_mask(stats[1], real, self.args.entropy_top_q, eligible)
         return None
+
+    # ------------------------------------------------------------------------------------------- generation
+    def _generate_single_turn(self, *args, **kwargs):
+        """TRL's transformers generation, its ``model.generate`` call served by :mod:`hicra.generation` under
+        ``fast_generation`` (TRL's padding, unwrapping and EOS masking stay as they are)."""
+        if not self.args.fast_generation or self.use_vllm or self.use_transformers_continuous_batching:
+            return super()._generate_single_turn(*args, **kwargs)
+        with fast_generate(self.accelerator.unwrap_model(self.model)):
+            return super()._generate_single_turn(*args, **kwargs)
 
     # ----------------------------------------------------------------------- token statistics without a pass
     def _old_pass_runs(self) -> bool:
