@@ -174,8 +174,10 @@ def _mkldnn_linear(weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor) ->
 
 @torch.no_grad()
 def decode(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, plan: Plan,
-           on_step: Callable[[], None] | None = None) -> torch.Tensor:
+           on_step: Callable[[], None] | None = None, pack_weights: bool = True) -> torch.Tensor:
     """[B, P + T] prompt and new ids of ``plan`` (T ≤ max_new_tokens: stops once every row has ended).
+
+    ``pack_weights``: run the model's CPU linear layers on oneDNN-reordered weights (:func:`packed_linears`).
 
     Left padding is handled as ``generate`` does: positions count the real tokens only and the attention mask
     covers the prompt's padding. Rows that ended get ``plan.pad_id``.
@@ -193,7 +195,7 @@ def decode(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor | N
     done = torch.zeros(batch, dtype=torch.bool, device=device)
     tokens, cache, steps = input_ids, None, 0
     last = positions[:, -1:]
-    with packed_linears(model) if device.type == "cpu" else _nothing():
+    with packed_linears(model) if pack_weights and device.type == "cpu" else _nothing():
         while steps < plan.max_new_tokens:
             out = model(input_ids=tokens, attention_mask=mask[:, :length + steps], past_key_values=cache,
                         use_cache=True, **extra)
