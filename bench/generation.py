@@ -105,7 +105,9 @@ def decode_bench(args: argparse.Namespace) -> None:
 
 
 def train_bench(args: argparse.Namespace) -> None:
-    train_speed.ARMS.update({"default": {"fast_generation": True}, "plain": {"fast_generation": False}})
+    threads = {"torch_threads": args.threads}  # hicra train's default unless --threads says otherwise
+    train_speed.ARMS.update({"default": {"fast_generation": True, **threads},
+                             "plain": {"fast_generation": False, **threads}})
     arms = ["default", "plain"]
     times: dict[str, list[float]] = {arm: [] for arm in arms}
     with tempfile.TemporaryDirectory() as out:
@@ -132,7 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="smollm2", help="policy (default: smollm2)")
     parser.add_argument("--threads", type=int, default=train_speed.threads_of({}),
-                        help="torch threads of the decoding bench (default: hicra train's)")
+                        help="torch threads of both benches (default: hicra train's)")
     parser.add_argument("--decode-rounds", type=int, default=4, help="paired decoding rounds")
     parser.add_argument("--decode-steps", type=int, default=16, help="decoding steps timed per round")
     parser.add_argument("--train-rounds", type=int, default=2, help="timed training steps per arm (0: skip)")
