@@ -7,8 +7,10 @@
    FLOPs of one decoding step = 2 × 16 × (N_body + N_head) (every weight multiplies each of the 16 new tokens once;
    N_body = parameters outside the embedding and LM head, N_head = LM-head parameters; attention over the cache is
    left out, < 1% here), floor = FLOPs / peak, and the fraction of it each path reaches (floor / step time).
-3. Warm-up: the fast path has no compilation; its one-off cost per ``generate`` call (reordering every linear
-   weight for oneDNN) and the extra time of its first call in the process are printed.
+   Arms: ``plain`` (``generate``), ``fast`` (:func:`hicra.generation.decode`, the default of ``fast_generation``),
+   ``fast_packed`` (the same with oneDNN-reordered linear weights, ``pack_weights=True``).
+3. Warm-up: the fast path has no compilation; the extra time of its first call in the process and the one-off cost
+   per call of ``fast_packed``'s weight reordering are printed; then token selection alone, paired.
 4. The whole default ``hicra train`` step with ``fast_generation`` on (``default``) and off (``plain``), built by
    ``train_speed.make_arm`` and timed by ``step_overhead.optimizer_step`` in rounds of rotating order (round 0 warms
    up): paired ratio plain / default per round.
@@ -36,7 +38,7 @@ PROMPTS = ("What is 37 + 48 * 2? Put the final answer in \\boxed{}.", "Compute 9
 
 
 def decode_seconds(model, tokenizer, steps: int, arm: str) -> float:
-    """Wall seconds of one call of ``arm`` (``plain``, ``fast``, ``fast_unpacked``) sampling ``steps`` new tokens for
+    """Wall seconds of one call of ``arm`` (``plain``, ``fast``, ``fast_packed``) sampling ``steps`` new tokens for
     16 rows (EOS disabled)."""
     from hicra.generation import decode, plan_for
 
@@ -51,7 +53,7 @@ def decode_seconds(model, tokenizer, steps: int, arm: str) -> float:
             model.generate(**enc, **settings)
         else:
             decode(model, enc["input_ids"], enc["attention_mask"], plan_for(model, enc["input_ids"], **settings),
-                   pack_weights=arm == "fast")
+                   pack_weights=arm == "fast_packed")
     return time.perf_counter() - started
 
 
@@ -64,7 +66,7 @@ def packing_seconds(model) -> float:
     return took
 
 
-ARMS = ("plain", "fast", "fast_unpacked")
+ARMS = ("plain", "fast", "fast_packed")
 
 
 def decode_bench(args: argparse.Namespace) -> None:
@@ -100,8 +102,37 @@ def decode_bench(args: argparse.Namespace) -> None:
         paired = [p / f for p, f in zip(times["plain"], times[arm])]
         print(f"decoding step plain / {arm}: median {statistics.median(paired):.2f}, range {min(paired):.2f}–"
               f"{max(paired):.2f} over {len(paired)} paired rounds")
-    print(f"warm-up: no compilation; weight reordering {packing_seconds(model) * 1e3:.0f} ms per generate call "
-          f"(included above); first call of the process {max(0.0, first - steady) * 1e3:.0f} ms slower than the next")
+    print(f"warm-up: no compilation; first call of the process {max(0.0, first - steady) * 1e3:.0f} ms slower than "
+          f"the next; fast_packed reorders the weights once per generate call: {packing_seconds(model) * 1e3:.0f} ms")
+    selection_bench(model)
+
+
+def selection_bench(model, rounds: int = 30) -> None:
+    """Token selection alone for 16 rows of a 49152-token vocabulary: ``generate``'s processors + softmax +
+    ``torch.multinomial`` against :class:`hicra.generation.Sampler`, interleaved, at the training and eval defaults."""
+    from transformers import GenerationConfig
+
+    from hicra.generation import Sampler
+
+    logits = torch.randn(16, model.config.vocab_size) * 3
+    for temperature, top_p in ((0.7, 1.0), (0.6, 0.95)):
+        config = model._prepare_generation_config(GenerationConfig(do_sample=True, temperature=temperature,
+                                                                   top_p=top_p, top_k=0))[0]
+        processors = model._get_logits_processor(generation_config=config, input_ids_seq_length=1, device="cpu",
+                                                 model_kwargs={})
+        sampler = Sampler(temperature=temperature, top_p=top_p)
+        arms = {"generate": lambda: torch.multinomial(processors(None, logits.clone()).softmax(-1), 1),
+                "hicra": lambda: sampler(logits)}
+        took: dict[str, list[float]] = {arm: [] for arm in arms}
+        for r in range(rounds):
+            for arm in (("generate", "hicra") if r % 2 else ("hicra", "generate")):
+                started = time.perf_counter()
+                arms[arm]()
+                took[arm].append(time.perf_counter() - started)
+        paired = [g / h for g, h in zip(took["generate"], took["hicra"])]
+        print(f"token selection, temperature {temperature}, top-p {top_p}: generate {min(took['generate']) * 1e3:.1f}"
+              f" ms, hicra {min(took['hicra']) * 1e3:.1f} ms (best of {rounds}); paired ratio median "
+              f"{statistics.median(paired):.1f}")
 
 
 def train_bench(args: argparse.Namespace) -> None:

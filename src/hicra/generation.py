@@ -6,9 +6,9 @@ Where ``generate`` spends a CPU decoding step besides the model's forward (``doc
   is drawn by inverse CDF (one uniform per row, a float64 cumulative sum, a binary search): exact sampling from the
   same softmax. Top-p first looks at the top 64 tokens, widening only while a row's kept mass is not covered, so the
   full sort runs only for flat rows. No processor runs that would be a no-op (temperature 1, top-k 0, top-p 1).
-- the linear layers: with oneDNN available, every ``nn.Linear`` of a float32 CPU model runs on weights reordered
-  once per call (``torch._C._nn.mkldnn_linear``); a decoding step multiplies 16 rows by every weight, where a
-  pre-packed layout reads the weights once instead of repacking them per product.
+- optionally (``decode(pack_weights=True)``, off by default: it did not win in ``bench/generation.py`` on the shared
+  2-core machine), every ``nn.Linear`` of a float32 CPU model runs on weights reordered once per call for oneDNN
+  (``torch._C._nn.mkldnn_linear``), which halves the time of the 16-row LM-head product measured alone.
 
 Which settings are supported is decided by transformers itself: the effective generation config (the model's
 defaults merged with the caller's) must build no logits processor other than temperature, top-k and top-p, one beam,
@@ -174,7 +174,7 @@ def _mkldnn_linear(weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor) ->
 
 @torch.no_grad()
 def decode(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, plan: Plan,
-           on_step: Callable[[], None] | None = None, pack_weights: bool = True) -> torch.Tensor:
+           on_step: Callable[[], None] | None = None, pack_weights: bool = False) -> torch.Tensor:
     """[B, P + T] prompt and new ids of ``plan`` (T ≤ max_new_tokens: stops once every row has ended).
 
     ``pack_weights``: run the model's CPU linear layers on oneDNN-reordered weights (:func:`packed_linears`).
