@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Iterator
@@ -117,7 +117,7 @@ def plan_for(model: Any, input_ids: torch.Tensor, generation_config: Any = None,
                           ("assistant_model", None), ("prompt_lookup_num_tokens", None), ("max_time", None),
                           ("return_dict_in_generate", False), ("use_cache", True)):
         value = getattr(config, name, neutral)
-        if value not in (neutral, None) or (neutral is True and value is False):
+        if value not in (neutral, None):
             return f"{name}={value!r}"
     length = input_ids.shape[1]
     model._prepare_special_tokens(config, True, device=input_ids.device, batch_size=input_ids.shape[0])
@@ -195,7 +195,7 @@ def decode(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor | N
     done = torch.zeros(batch, dtype=torch.bool, device=device)
     tokens, cache, steps = input_ids, None, 0
     last = positions[:, -1:]
-    with packed_linears(model) if pack_weights and device.type == "cpu" else _nothing():
+    with packed_linears(model) if pack_weights and device.type == "cpu" else nullcontext():
         while steps < plan.max_new_tokens:
             out = model(input_ids=tokens, attention_mask=mask[:, :length + steps], past_key_values=cache,
                         use_cache=True, **extra)
@@ -214,11 +214,6 @@ def decode(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor | N
                 last = last + 1
                 extra["position_ids"] = last
     return torch.cat([input_ids, new[:, :steps]], dim=1)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def generate(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
