@@ -141,6 +141,7 @@ def train_bench(args: argparse.Namespace) -> None:
                              "plain": {"fast_generation": False, **threads}})
     arms = ["default", "plain"]
     times: dict[str, list[float]] = {arm: [] for arm in arms}
+    sampling: dict[str, list[tuple[float, int]]] = {arm: [] for arm in arms}  # generation seconds, new tokens
     with tempfile.TemporaryDirectory() as out:
         args.rounds = args.train_rounds
         built = {arm: train_speed.make_arm(arm, args, out) for arm in arms}
@@ -149,11 +150,17 @@ def train_bench(args: argparse.Namespace) -> None:
             for arm in arms[r % 2:] + arms[: r % 2]:
                 torch.set_num_threads(built[arm]["threads"])
                 torch.manual_seed(args.seed + r)
-                took[arm] = optimizer_step(built[arm]["trainer"], built[arm]["batches"])
+                timer = built[arm]["timer"]
+                timer.reset()
+                took[arm] = optimizer_step(built[arm]["trainer"], built[arm]["batches"], timer)
                 if r > 0:
                     times[arm].append(took[arm])
+                    sampling[arm].append((timer.seconds["generation"], int(timer.counts["generated_tokens"])))
             print(f"train round {r}{' (warm-up)' if r == 0 else ''}: "
                   + ", ".join(f"{a} {took[a]:.1f}s" for a in arms), flush=True)
+    for arm in arms:  # the arms draw different samples, so their steps generate different numbers of tokens
+        print(f"{arm}: generation phase per round " + ", ".join(f"{g:.1f}s for {n} tokens ({g / max(n, 1) * 1e3:.0f} "
+                                                               f"ms/token)" for g, n in sampling[arm]))
     if times["default"]:
         paired = [p / d for p, d in zip(times["plain"], times["default"])]
         print(f"training step plain / default (fast_generation): median {statistics.median(paired):.2f}, range "
@@ -166,12 +173,13 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2", help="policy (default: smollm2)")
     parser.add_argument("--threads", type=int, default=train_speed.threads_of({}),
                         help="torch threads of both benches (default: hicra train's)")
-    parser.add_argument("--decode-rounds", type=int, default=4, help="paired decoding rounds")
+    parser.add_argument("--decode-rounds", type=int, default=4, help="paired decoding rounds (0: skip)")
     parser.add_argument("--decode-steps", type=int, default=16, help="decoding steps timed per round")
     parser.add_argument("--train-rounds", type=int, default=2, help="timed training steps per arm (0: skip)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    decode_bench(args)
+    if args.decode_rounds > 0:
+        decode_bench(args)
     if args.train_rounds > 0:
         train_bench(args)
 
