@@ -10,6 +10,7 @@ remaining items with different random streams than an uninterrupted one; estimat
 
 from __future__ import annotations
 
+import warnings
 import zlib
 from dataclasses import dataclass
 from typing import Any, Iterator, Protocol, Sequence
@@ -46,10 +47,13 @@ class Backend(Protocol):
 
 
 class TransformersBackend:
-    """Batched ``model.generate`` with left padding; requests are sorted by prompt length to limit padding."""
+    """Batched ``model.generate`` with left padding; requests are sorted by prompt length to limit padding.
+
+    ``fast_generation``: the same sampling through :func:`hicra.generation.decode` (plain ``generate``, with a
+    warning, for settings it does not support)."""
 
     def __init__(self, model: str, dtype: str = "float32", batch_size: int = 16, device: str = "auto",
-                 threads: int = 0) -> None:
+                 threads: int = 0, fast_generation: bool = True) -> None:
         import torch
 
         from hicra.models import load_model, load_tokenizer
@@ -61,6 +65,7 @@ class TransformersBackend:
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
         self.model = load_model(model, dtype=dtype).to(self.device).eval()
         self.batch_size = max(1, batch_size)
+        self.fast_generation = fast_generation
 
     def generate(self, requests: Sequence[Request], sampling: Sampling) -> Iterator[list[Completion]]:
         import sys
@@ -68,6 +73,8 @@ class TransformersBackend:
         import torch
         from tqdm import tqdm
         from transformers import StoppingCriteria, StoppingCriteriaList
+
+        from hicra.generation import decode, plan_for
 
         class StepBar(StoppingCriteria):
             """Advances a token-step progress bar; never stops generation."""
@@ -89,11 +96,18 @@ class TransformersBackend:
             torch.manual_seed(sampling.seed + number)
             sample = sampling.temperature > 0
             extra: dict[str, Any] = {"temperature": sampling.temperature, "top_p": sampling.top_p} if sample else {}
+            settings = dict(do_sample=sample, max_new_tokens=sampling.max_tokens, pad_token_id=pad, eos_token_id=eos,
+                            top_k=None, **extra)
+            plan = plan_for(self.model, enc["input_ids"], **settings) if self.fast_generation else None
+            if isinstance(plan, str):
+                warnings.warn(f"fast generation does not support {plan}: using transformers' generate", stacklevel=2)
             with torch.inference_mode(), tqdm(total=sampling.max_tokens, desc=f"batch of {len(batch)}", unit="tok",
                                               leave=False, file=sys.stderr, mininterval=2.0) as bar:
-                out = self.model.generate(**enc, do_sample=sample, max_new_tokens=sampling.max_tokens,
-                                          pad_token_id=pad, eos_token_id=eos, top_k=None,
-                                          stopping_criteria=StoppingCriteriaList([StepBar(bar)]), **extra)
+                if plan is None or isinstance(plan, str):
+                    out = self.model.generate(**enc, **settings,
+                                              stopping_criteria=StoppingCriteriaList([StepBar(bar)]))
+                else:
+                    out = decode(self.model, enc["input_ids"], enc["attention_mask"], plan, on_step=bar.update)
             new = out[:, enc["input_ids"].shape[1]:].tolist()
             chunk = []
             for req, ids in zip(batch, new):
@@ -159,11 +173,11 @@ class VLLMBackend:
 
 
 def make_backend(name: str, model: str, dtype: str, batch_size: int, seed: int,
-                 tensor_parallel_size: int = 1, threads: int = 0) -> Backend:
+                 tensor_parallel_size: int = 1, threads: int = 0, fast_generation: bool = True) -> Backend:
     """The backend called ``name`` (transformers or vllm)."""
     if name == "transformers":
         return TransformersBackend(model, dtype="float32" if dtype == "auto" else dtype, batch_size=batch_size,
-                                   threads=threads)
+                                   threads=threads, fast_generation=fast_generation)
     if name == "vllm":
         return VLLMBackend(model, dtype=dtype, tensor_parallel_size=tensor_parallel_size, seed=seed)
     raise ValueError(f"unknown backend {name!r}; valid: transformers, vllm")

@@ -62,6 +62,8 @@ class EvalConfig:
     tensor_parallel_size: int = option(1, "GPUs per model (vllm backend)", ge=1)
     torch_threads: int = option(0, "torch CPU threads for the transformers backend (0 = torch's default); 1 is "
                                    "much faster than oversubscribing a busy machine", ge=0)
+    fast_generation: bool = option(True, "transformers backend: sample with hicra's decode loop (the same distribution "
+                                         "as generate, faster on CPU; docs/generation.md)")
     source: Literal["local", "hub"] = option("local", "benchmark data: local (shipped JSONL) or hub (datasets)")
     instruction: str = option(DEFAULT_INSTRUCTION, "instruction appended to every problem (§4.1)")
     chat_template: bool = option(True, "wrap prompts in the model's chat template")
@@ -204,7 +206,7 @@ def evaluate_problems(name: str, problems: list[Problem], samples: int, config: 
     if todo:
         if backend is None:
             backend = make_backend(config.backend, config.model, config.dtype, config.batch_size, config.seed,
-                                   config.tensor_parallel_size, config.torch_threads)
+                                   config.tensor_parallel_size, config.torch_threads, config.fast_generation)
         tokenizer = getattr(backend, "tokenizer", None) or load_tokenizer(config.model)
         prompts = {p.id: build_prompt(tokenizer, p.prompt, config.instruction, config.chat_template,
                                       config.system_prompt) for p, _ in todo}

@@ -54,6 +54,7 @@ from hicra.core import CreditInputs, get_credit_method, long_correct_sequences
 from hicra.engine.credit import step_generator, tag_rows
 from hicra.engine.metrics import step_metrics
 from hicra.engine.runlog import metrics_row
+from hicra.generation import fast_generate
 from hicra.lexicon import load_lexicon
 from hicra.records import append_jsonl
 from hicra.rewards import AnswerReward
@@ -136,6 +137,15 @@ class HICRATrainer(GRPOTrainer):
         generator = step_generator(self.args.seed, self._generation_index(), self.accelerator.process_index)
         return CreditInputs(planning & real, real, None if stats is None else stats[1], eligible,
                             self.args.entropy_top_q, generator)
+
+    # ------------------------------------------------------------------------------------------- generation
+    def _generate_single_turn(self, *args, **kwargs):
+        """TRL's transformers generation, its ``model.generate`` call served by :mod:`hicra.generation` under
+        ``fast_generation`` (TRL's padding, unwrapping and EOS masking stay as they are)."""
+        if not self.args.fast_generation or self.use_vllm or self.use_transformers_continuous_batching:
+            return super()._generate_single_turn(*args, **kwargs)
+        with fast_generate(self.accelerator.unwrap_model(self.model)):
+            return super()._generate_single_turn(*args, **kwargs)
 
     # ----------------------------------------------------------------------- token statistics without a pass
     def _old_pass_runs(self) -> bool:
