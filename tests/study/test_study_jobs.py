@@ -86,4 +86,4 @@ def test_thread_counts_beyond_a_job_share_are_refused(study_argv, tmp_path, caps
     jobs = max(2, available_cores())  # one thread per run: --torch-threads 2 oversubscribes
     assert main([*study_argv(tmp_path / "s", **{"torch-threads": "2"}), "--jobs", str(jobs)]) == 1
     assert f"--jobs {jobs} gives each run 1 of {jobs} cores, --torch-threads 2 asks more" in capsys.readouterr().err
-    assert not (tmp_path / "s" / "runs").exists()
+    assert not (tmp_path / "s" / "study.yaml").exists()  # refused before anything is written

@@ -90,9 +90,10 @@ def run(args: argparse.Namespace) -> int:
             print(train_command(spec))
         return 0
     training = resolve_training(train_argv, out)
+    threads = (run_threads(study.jobs, int(training.get("torch_threads") or 0), study.eval_threads)
+               if study.jobs > 1 else 0)  # checked before anything is written
     record_study(out, study, train_argv, training)
-    if study.jobs > 1:
-        threads = run_threads(study.jobs, int(training.get("torch_threads") or 0), study.eval_threads)
+    if threads:
         results = launch_parallel(specs, study, threads, out / "logs")
     else:
         results = (launch_ray if study.launcher == "ray" else launch_local)(specs, study)

@@ -22,8 +22,9 @@ class StudyConfig:
     seeds: list[int] = option([0, 1, 2], "comma-separated training seeds (TrainingArguments.seed); runs of the same "
                                          "seed share everything else, so differences are paired by seed")
     output: str = option("", "study directory: study.yaml, runs/METHOD-sSEED/, study.json/.csv/.md, report/")
-    launcher: Literal["local", "ray"] = option("local", "local: runs one after another in this process; ray: one "
-                                                        "Ray task per run (pip install 'hicra[ray]')")
+    launcher: Literal["local", "ray"] = option("local", "local: on this machine, one after another in this process "
+                                                        "(or --jobs at once); ray: one Ray task per run "
+                                                        "(pip install 'hicra[ray]')")
     ray_address: str = option("", "Ray cluster address for --launcher ray ('' = start or join a local Ray)")
     ray_num_cpus: float = option(1.0, "CPUs declared by each run's Ray task", ge=0)
     ray_num_gpus: float = option(0.0, "GPUs declared by each run's Ray task", ge=0)

@@ -62,8 +62,8 @@ def _start(spec: RunSpec, study: StudyConfig, threads: int, tmp: Path, log_dir: 
     import hicra
 
     request, result = tmp / f"{spec.name}.request.json", tmp / f"{spec.name}.result.json"
-    request.write_text(json.dumps({"spec": asdict(spec), "study": asdict(study), "threads": threads}),
-                       encoding="utf-8")
+    request.write_text(json.dumps({"spec": asdict(spec), "study": asdict(study), "threads": threads,
+                                   "parent": os.getpid()}), encoding="utf-8")
     source = str(Path(hicra.__file__).resolve().parents[1])  # the hicra this process runs, for the child too
     env = {**os.environ, **{k: str(threads) for k in THREAD_ENV}, "PYTHONUNBUFFERED": "1",
            "PYTHONPATH": os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH", "")) if p)}
@@ -124,10 +124,24 @@ def launch_parallel(specs: Sequence[RunSpec], study: StudyConfig, threads: int, 
     return [results[s.name] for s in specs]
 
 
+def _exit_with_parent(parent: int) -> None:
+    """End this child as soon as the study process is gone (killed at once, say), so that no orphaned run goes on
+    writing into a run directory that a rerun of the study resumes; its checkpoints stay."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Child process: one run of a study (request and result paths as arguments)."""
     request_path, result_path = argv if argv is not None else sys.argv[1:]
     request = json.loads(Path(request_path).read_text(encoding="utf-8"))
+    _exit_with_parent(int(request["parent"]))
     import torch
 
     from hicra.study.launch import execute_run
