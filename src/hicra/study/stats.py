@@ -281,8 +281,8 @@ def phase_difference(first: dict[int, HalfGain], second: dict[int, HalfGain], co
                      "first_gain": first[s].gain, "second_gain": second[s].gain})
         a.append(math.nan if x is None else float(x))
         b.append(math.nan if y is None else float(y))
-    undefined = {"first": sum(first[s].step is None for s in seeds), "second": sum(second[s].step is None for s in seeds),
-                 "either": sum(first[s].step is None or second[s].step is None for s in seeds)}
+    undefined = {"first": sum(x != x for x in a), "second": sum(y != y for y in b),
+                 "either": sum(x != x or y != y for x, y in zip(a, b))}
     test = paired_difference(a, b, confidence, exact_max, resamples, seed)
     before = sum(r["delta"] < 0 for r in rows)
     return {"rows": rows, "undefined": undefined, "seeds": len(seeds), "first_before_second": before,
