@@ -44,6 +44,11 @@ def test_study_writes_files_and_skips_finished_runs(study_argv, tmp_path, capsys
     assert "| Method | Held-out Pass@1 | Held-out Pass@2 | GSM8K |" in md and "| Δ (hicra − grpo) |" in md
     assert json.loads((out / "runs" / "grpo-s1" / "eval" / "results.json").read_text())["benchmarks"]["gsm8k"]
     assert "Training curves" in (out / "report" / "index.html").read_text()
+    assert "## Contrasts" in md and "| Seed | hicra | grpo | Δ |" in md and "phase analysis skipped" in md
+    contrast = doc["contrasts"]["contrasts"][0]
+    assert contrast["difference"]["diffs"] == diff["diffs"] and contrast["verdict"] == "inconclusive"
+    assert "hicra: perplexity, planning vs execution" in doc["planning_vs_execution"]
+    assert "Planning vs execution" in (out / "report" / "index.html").read_text()
     assert (out / "report" / "runs" / "hicra-s0" / "metrics.csv").is_file()
 
     # a second invocation trains and generates nothing: every file of the runs keeps its mtime

@@ -98,6 +98,102 @@ def summarize(results: Sequence[dict[str, Any]], study: StudyConfig) -> dict[str
             "confidence": study.confidence, "metrics": names, "summary": summary, "differences": differences}
 
 
+def primary_values(results: Sequence[dict[str, Any]], study: StudyConfig) -> dict[str, dict[int, float]]:
+    """method → seed → the primary metric (``--primary-metric``, checked by :class:`StudyConfig`)."""
+    return {m: {s: run_metrics(r, study.pass_k).get(study.primary_metric, math.nan) for s, r in runs.items()}
+            for m, runs in _by_method_seed(results).items()}
+
+
+def contrasts(results: Sequence[dict[str, Any]], study: StudyConfig) -> dict[str, Any]:
+    """Every contrast A − B of the primary metric: per-seed paired table, difference test, TOST against
+    ``--margin``, both p-values Holm-adjusted over the contrasts, and the verdict at ``--alpha``."""
+    values = primary_values(results, study)
+    rows = []
+    for a, b in study.contrast_pairs:
+        if a not in values or b not in values:
+            continue
+        seeds = sorted(set(values[a]) & set(values[b]))
+        va, vb = [values[a][s] for s in seeds], [values[b][s] for s in seeds]
+        diff = stats.paired_difference(va, vb, study.confidence, study.exact_max_seeds, study.bootstrap,
+                                       study.eval_seed)
+        eq = stats.tost(diff.diffs, study.margin, study.alpha).as_dict() if study.margin > 0 else None
+        rows.append({"a": a, "b": b, "difference": diff.as_dict(), "equivalence": eq,
+                     "table": [{"seed": s, "a": x, "b": y, "delta": x - y} for s, x, y in zip(seeds, va, vb)]})
+    p_diff = stats.holm([r["difference"]["p_value"] for r in rows])
+    p_eq = stats.holm([r["equivalence"]["p_value"] if r["equivalence"] else math.nan for r in rows])
+    for r, pd, pe in zip(rows, p_diff, p_eq):
+        r["p_difference_holm"], r["p_equivalence_holm"] = pd, pe
+        r["verdict"] = stats.verdict(r["difference"]["mean"], pd, pe, study.alpha)
+    return {"metric": study.primary_metric, "margin": study.margin, "alpha": study.alpha, "contrasts": rows}
+
+
+def metric_series(results: Sequence[dict[str, Any]], keys: Sequence[str]) -> dict[str, dict[str, dict[int, float]]]:
+    """run name → key → step → value of ``keys`` in every run's ``metrics.jsonl`` (a key a row lacks: nan)."""
+    out = {}
+    for r in results:
+        path = Path(r["run_dir"]) / "metrics.jsonl"
+        rows = [row for row in read_jsonl(path) if "step" in row] if path.is_file() else []
+        out[r["name"]] = {k: {int(row["step"]): _value(row.get(k)) for row in rows} for k in keys}
+    return out
+
+
+def _logged(series: dict[int, float]) -> bool:
+    return any(v == v for v in series.values())
+
+
+def phases(results: Sequence[dict[str, Any]], study: StudyConfig) -> dict[str, Any]:
+    """Per method, the half-gain steps of the two ``--phase-curves`` per seed and their paired test (H4: the first
+    curve, execution accuracy, reaches half its gain before the second, strategy accuracy); ``note`` instead when
+    no run logs both keys."""
+    first, second = study.phase_curves
+    series = metric_series(results, study.phase_curves)
+    settings = {"first": first, "second": second, "k": study.phase_k, "window": study.phase_window}
+    if not any(_logged(s[first]) and _logged(s[second]) for s in series.values()):
+        return {**settings, "methods": {}, "note": f"no run logs both {first} and {second} in metrics.jsonl: "
+                                                  "phase analysis skipped"}
+    out = {}
+    for method, runs in _by_method_seed(results).items():
+        halves = [{seed: stats.half_gain_step(list(series[r["name"]][key]), list(series[r["name"]][key].values()),
+                                              study.phase_k, study.phase_window) for seed, r in runs.items()}
+                  for key in (first, second)]
+        out[method] = stats.phase_difference(*halves, study.confidence, study.exact_max_seeds, study.bootstrap,
+                                             study.eval_seed)
+    return {**settings, "methods": out, "note": ""}
+
+
+PERPLEXITY = ("hicra/nll_planning", "hicra/nll_execution")
+
+
+def paired_curves(results: Sequence[dict[str, Any]], study: StudyConfig) -> dict[str, dict[str, Any]]:
+    """Panel → curve label → seed band: per method the two ``--phase-curves`` (execution vs strategy accuracy),
+    planning vs execution perplexity (exp of the per-token NLL, paper §2.2.1) and the semantic entropy of SGs
+    (§2.2.2) across methods. Keys that no run logs are left out."""
+    first, second = study.phase_curves
+    keys = [first, second, *PERPLEXITY, "hicra/semantic_entropy"]
+    series = metric_series(results, keys)
+    grid = _by_method_seed(results)
+
+    def bands(method: str, key: str, exp: bool = False) -> dict[str, Any]:
+        runs = grid[method]
+        return _seed_bands({s: {t: math.exp(v) if exp else v for t, v in series[r["name"]][key].items()}
+                            for s, r in runs.items()})
+
+    panels: dict[str, dict[str, Any]] = {}
+    for method in grid:
+        logged = {k: any(_logged(series[r["name"]][k]) for r in grid[method].values()) for k in keys}
+        if logged[first] or logged[second]:
+            panels[f"{method}: {first.rsplit('/', 1)[-1]} vs {second.rsplit('/', 1)[-1]}"] = {
+                k.rsplit("/", 1)[-1]: bands(method, k) for k in (first, second) if logged[k]}
+        if logged[PERPLEXITY[0]] or logged[PERPLEXITY[1]]:
+            panels[f"{method}: perplexity, planning vs execution"] = {
+                k.rsplit("_", 1)[-1]: bands(method, k, exp=True) for k in PERPLEXITY if logged[k]}
+    entropy = {m: bands(m, "hicra/semantic_entropy") for m in grid
+               if any(_logged(series[r["name"]]["hicra/semantic_entropy"]) for r in grid[m].values())}
+    if entropy:
+        panels["Semantic entropy of SGs"] = entropy
+    return panels
+
+
 def _seed_bands(series_by_seed: dict[int, dict[int, float]]) -> dict[str, list[float]]:
     steps = sorted({s for series in series_by_seed.values() for s in series})
     matrix = [[series.get(s, math.nan) for s in steps] for series in series_by_seed.values()]
@@ -112,16 +208,9 @@ def _value(v: Any) -> float:
 
 def training_curves(results: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """metric → method → {step, mean, min, max, seeds} from every run's ``metrics.jsonl``."""
-    out: dict[str, dict[str, Any]] = {}
-    for key in CURVES:
-        for method, runs in _by_method_seed(results).items():
-            series = {}
-            for seed, r in runs.items():
-                path = Path(r["run_dir"]) / "metrics.jsonl"
-                rows = list(read_jsonl(path)) if path.is_file() else []
-                series[seed] = {int(row["step"]): _value(row.get(key)) for row in rows if "step" in row}
-            out.setdefault(key, {})[method] = _seed_bands(series)
-    return out
+    series = metric_series(results, list(CURVES))
+    return {key: {method: _seed_bands({seed: series[r["name"]][key] for seed, r in runs.items()})
+                  for method, runs in _by_method_seed(results).items()} for key in CURVES}
 
 
 def dynamics_curves(analyses: dict[str, Any], results: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -31,7 +31,8 @@ examples:
   hicra study --config configs/qwen3_4b_hicra.yaml --seeds 0,1,2 --output studies/q --print-commands  # for Slurm
 
 study directory: study.yaml, runs/METHOD-sSEED/ (a hicra train run + done.json, heldout/, eval/), study.json,
-study.csv, runs.csv, curves.csv, study.md, report/index.html."""
+study.csv, runs.csv, curves.csv, contrasts.csv, paired.csv, phases.csv, study.md, report/index.html, logs/ (--jobs).
+Contrasts, equivalence tests and the phase analysis: docs/study-statistics.md."""
 
 
 def register(subparsers) -> None:
@@ -70,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
 
     _quiet()
     from hicra.io import lock_dir
-    from hicra.study.aggregate import analyze_runs, dynamics_curves, summarize, training_curves
+    from hicra.study.aggregate import (analyze_runs, contrasts, dynamics_curves, paired_curves, phases, summarize,
+                                       training_curves)
     from hicra.study.launch import launch_local, launch_ray, train_command
+    from hicra.study.parallel import launch_parallel, run_threads
     from hicra.study.plan import check_train_argv, plan_runs, record_study, resolve_training
     from hicra.study.report import write_study
 
@@ -88,13 +91,19 @@ def run(args: argparse.Namespace) -> int:
             print(train_command(spec))
         return 0
     training = resolve_training(train_argv, out)
+    threads = (run_threads(study.jobs, int(training.get("torch_threads") or 0), study.eval_threads)
+               if study.jobs > 1 else 0)  # checked before anything is written
     with lock_dir(out, "hicra study"):  # one study process per directory
         record_study(out, study, train_argv, training)
-        results = (launch_ray if study.launcher == "ray" else launch_local)(specs, study)
+        if threads:
+            results = launch_parallel(specs, study, threads, out / "logs")
+        else:
+            results = (launch_ray if study.launcher == "ray" else launch_local)(specs, study)
         analyses = analyze_runs(results, out / "report" / "runs") if study.analyze else {}
         agg = summarize(results, study)
         files = write_study(out, agg, results, study, training_curves(results), dynamics_curves(analyses, results),
-                            shlex.join(["hicra", "study", *argv]))
+                            shlex.join(["hicra", "study", *argv]), contrasts(results, study), phases(results, study),
+                            paired_curves(results, study))
     print((out / "study.md").read_text(encoding="utf-8"))
     print(f"wrote {', '.join(str(f) for f in files)}", file=sys.stderr)
     return 0

@@ -25,8 +25,9 @@ class StudyConfig:
                                          "seed share everything else, so differences are paired by seed",
                         unique=True, **SEED)
     output: str = option("", "study directory: study.yaml, runs/METHOD-sSEED/, study.json/.csv/.md, report/")
-    launcher: Literal["local", "ray"] = option("local", "local: runs one after another in this process; ray: one "
-                                                        "Ray task per run (pip install 'hicra[ray]')")
+    launcher: Literal["local", "ray"] = option("local", "local: on this machine, one after another in this process "
+                                                        "(or --jobs at once); ray: one Ray task per run "
+                                                        "(pip install 'hicra[ray]')")
     ray_address: str = option("", "Ray cluster address for --launcher ray ('' = start or join a local Ray)")
     ray_num_cpus: float = option(1.0, "CPUs declared by each run's Ray task", ge=0)
     ray_num_gpus: float = option(0.0, "GPUs declared by each run's Ray task", ge=0)
@@ -63,6 +64,22 @@ class StudyConfig:
                                       "permutation test (2^seeds sign patterns), beyond it a bootstrap", ge=1)
     analyze: bool = option(True, "compute `hicra analyze` learning dynamics of every run for the report")
     eval_threads: int = option(0, "torch CPU threads of evaluations (0 = the training torch_threads)", ge=0)
+    jobs: int = option(1, "runs at once with --launcher local; above 1 each run is a child process with "
+                          "cores/jobs threads (torch, OMP, MKL) and its output in OUTPUT/logs/RUN.log", ge=1)
+    contrasts: list[str] = option([], "comma-separated A:B contrasts of the primary metric with equivalence test "
+                                      "and Holm correction, e.g. hicra:grpo,hicra:hicra_random; empty = the first "
+                                      "method against each other one")
+    primary_metric: str = option("heldout/pass@1", "the metric of the contrasts (a study.csv metric name)")
+    margin: float = option(0.0, "smallest effect of interest δ in points of the primary metric: the TOST "
+                                "equivalence test of each contrast against ±δ (0 = no equivalence test)", ge=0)
+    alpha: float = option(0.05, "level of the contrast verdicts (Holm-adjusted over the contrasts)", gt=0, lt=0.5)
+    phase_curves: list[str] = option(["testbed/execution_accuracy", "testbed/strategy_accuracy"],
+                                     "two metrics.jsonl keys: per seed, the half-gain step of the first minus that "
+                                     "of the second (phase analysis; skipped with a note when absent)")
+    phase_k: int = option(5, "phase analysis: initial and final values are the means of the first and last k "
+                             "logged steps", ge=1)
+    phase_window: int = option(1, "phase analysis: trailing mean over this many logged steps before finding the "
+                                  "half-gain crossing (1 = raw values)", ge=1)
 
     def __post_init__(self) -> None:
         if not self.methods:
@@ -81,6 +98,23 @@ class StudyConfig:
         bad = [k for k in self.pass_k if not 1 <= k <= self.heldout_samples]
         if bad:
             raise ValueError(f"--pass-k: k={bad[0]} is not in 1..--heldout-samples ({self.heldout_samples})")
+        self._check_analysis()
+
+    def _check_analysis(self) -> None:
+        for contrast in self.contrasts:
+            a, sep, b = contrast.partition(":")
+            if not sep or a not in self.methods or b not in self.methods or a == b:
+                raise ValueError(f"--contrasts: {contrast!r} is not A:B with two different --methods "
+                                 f"({','.join(self.methods)})")
+        metrics = [f"heldout/pass@{k}" for k in self.pass_k] + [f"{b}/pass@1" for b in self.eval_benchmarks]
+        metrics += ["benchmarks/avg"] * (len(self.eval_benchmarks) > 1)
+        if self.primary_metric not in metrics:
+            raise ValueError(f"--primary-metric: {self.primary_metric!r} is not a metric of this study "
+                             f"({', '.join(metrics)})")
+        if len(self.phase_curves) != 2:
+            raise ValueError(f"--phase-curves: give two metrics.jsonl keys, got {len(self.phase_curves)}")
+        if self.jobs > 1 and self.launcher != "local":
+            raise ValueError("--jobs applies to --launcher local (Ray schedules its tasks by --ray-num-cpus)")
 
     @property
     def treatment(self) -> str:
@@ -90,6 +124,13 @@ class StudyConfig:
     @property
     def baselines(self) -> list[str]:
         return self.methods[1:]
+
+    @property
+    def contrast_pairs(self) -> list[tuple[str, str]]:
+        """(A, B) of every contrast A − B: ``--contrasts``, else the first method against each other one."""
+        if self.contrasts:
+            return [tuple(c.split(":", 1)) for c in self.contrasts]  # type: ignore[misc]
+        return [(self.treatment, b) for b in self.baselines]
 
 
 # Settings that change results: a rerun into the same study directory must keep them (methods and seeds may grow).

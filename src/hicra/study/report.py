@@ -1,5 +1,6 @@
-"""The files of a study: ``study.json``, ``study.csv``, ``runs.csv``, ``curves.csv``, ``study.md`` (Table-1 layout,
-mean ± interval half-width over seeds, Δ rows with p-values) and ``report/index.html`` (built with
+"""The files of a study: ``study.json``, ``study.csv``, ``runs.csv``, ``curves.csv``, ``contrasts.csv``,
+``paired.csv``, ``phases.csv``, ``study.md`` (Table-1 layout, mean ± interval half-width over seeds, Δ rows with
+p-values, then the contrasts and phases of :mod:`hicra.study.sections`) and ``report/index.html`` (built with
 :mod:`hicra.analysis.report`'s page helpers and :func:`hicra.analysis.plots.band_overlay`: seed bands, not one line
 per run; ``report/runs/RUN/`` holds each run's ``hicra analyze`` files).
 """
@@ -13,6 +14,7 @@ from typing import Any, Sequence
 
 from hicra import io
 from hicra.analysis.pipeline import write_csv, write_json
+from hicra.study import sections
 from hicra.study.aggregate import CURVES, DYNAMICS, run_metrics
 from hicra.study.config import StudyConfig
 
@@ -114,7 +116,8 @@ def _panels(curves: dict[str, dict[str, Any]], titles: dict[str, str]) -> list:
 
 
 def html_page(agg: dict[str, Any], results: Sequence[dict[str, Any]], study: StudyConfig, seeds: Sequence[int],
-              curves: dict[str, Any], dynamics: dict[str, Any], out: Path, command: str) -> Path:
+              curves: dict[str, Any], dynamics: dict[str, Any], out: Path, command: str, extra: str = "",
+              pairs: dict[str, dict[str, Any]] | None = None) -> Path:
     """``out/index.html`` (figures also under ``out/figures/``)."""
     from hicra.analysis import plots
     from hicra.analysis.report import PAGE_STYLE, html_table, img_tag
@@ -139,7 +142,12 @@ def html_page(agg: dict[str, Any], results: Sequence[dict[str, Any]], study: Stu
              f"<h2>Does {html.escape(a)} beat {html.escape(', '.join(agg['baselines']) or 'the baselines')}?</h2>",
              html_table(table, rows[0]),
              "<p>" + "</p><p>".join(html.escape(n) for n in markdown(agg, study, seeds).split("\n\n")[1:]) + "</p>",
-             "<h2>Runs</h2>", html_table(per_run, list(per_run[0]) if per_run else [])]
+             extra, "<h2>Runs</h2>", html_table(per_run, list(per_run[0]) if per_run else [])]
+    if pairs:
+        panels = [(title, [(label, c) for label, c in bands.items()]) for title, bands in pairs.items()]
+        parts += ["<h2>Planning vs execution</h2>", figure("planning_vs_execution", plots.band_overlay(panels),
+                  "Per-step metrics.jsonl curves side by side (perplexity = exp of the mean token NLL): mean over "
+                  "seeds, shaded min–max over seeds.")]
     panels = _panels(curves, CURVES)
     if panels:
         parts += ["<h2>Training curves</h2>", figure("training_curves", plots.band_overlay(panels),
@@ -157,20 +165,26 @@ def html_page(agg: dict[str, Any], results: Sequence[dict[str, Any]], study: Stu
 
 
 def write_study(out: Path, agg: dict[str, Any], results: Sequence[dict[str, Any]], study: StudyConfig,
-                curves: dict[str, Any], dynamics: dict[str, Any], command: str) -> list[Path]:
-    """Write every file of the study directory listed in the module docstring; their paths."""
+                curves: dict[str, Any], dynamics: dict[str, Any], command: str, analysis: dict[str, Any],
+                ph: dict[str, Any], pairs: dict[str, dict[str, Any]]) -> list[Path]:
+    """Write every file of the study directory listed in the module docstring; their paths (``analysis``,
+    ``ph``, ``pairs``: :func:`hicra.study.aggregate.contrasts`, ``phases`` and ``paired_curves``)."""
+    level = f"{100 * study.confidence:.0f}%"
     seeds = sorted({int(r["seed"]) for r in results})
     runs = [{"run": r["name"], "method": r["method"], "seed": r["seed"], "metric": k, "value": v}
             for r in results for k, v in run_metrics(r, study.pass_k).items()]
     light = [{k: v for k, v in r.items() if k != "heldout"} | {"heldout": {k: v for k, v in r["heldout"].items()
                                                                          if k != "per_problem"}} for r in results]
     files = [write_json(out / "study.json", {"command": command, **agg, "runs": light, "training_curves": curves,
-                                             "dynamics": dynamics}),
+                                             "dynamics": dynamics, "contrasts": analysis, "phases": ph,
+                                             "planning_vs_execution": pairs}),
              write_csv(out / "study.csv", csv_rows(agg), ("row", "kind", "metric", "mean", "low", "high",
                                                           "half_width", "n_seeds", "p_value", "test", "values")),
              write_csv(out / "runs.csv", runs, ("run", "method", "seed", "metric", "value")),
-             write_csv(out / "curves.csv", curve_rows(curves, "metrics.jsonl") + curve_rows(dynamics, "analyze"))]
-    io.write_text(out / "study.md", markdown(agg, study, seeds))
+             write_csv(out / "curves.csv", curve_rows(curves, "metrics.jsonl") + curve_rows(dynamics, "analyze")),
+             *[write_csv(out / name, rows) for name, rows in sections.csv_tables(analysis, ph).items()]]
+    io.write_text(out / "study.md", markdown(agg, study, seeds) + "\n" + sections.markdown(analysis, ph, level))
     files.append(out / "study.md")
-    files.append(html_page(agg, results, study, seeds, curves, dynamics, out / "report", command))
+    files.append(html_page(agg, results, study, seeds, curves, dynamics, out / "report", command,
+                           sections.html_sections(analysis, ph, level), pairs))
     return files
