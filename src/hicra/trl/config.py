@@ -125,10 +125,10 @@ class HICRAConfig(GRPOConfig):
                                                     "fifth fewer loss-pass positions on the CPU default; same "
                                                     "gradient up to float rounding). Kept off, with a warning, when "
                                                     "it would change the update (hicra.trl.batching)")
-    fast_generation: bool = _opt(True, "sample completions with hicra's decode loop (hicra.generation: the same "
-                                       "temperature/top-k/top-p distribution as transformers' generate, with a "
-                                       "cheaper exact token draw; docs/generation.md). Settings it does not support, "
-                                       "vLLM and continuous batching keep TRL's generation")
+    fast_generation: bool = option(True, "sample completions with hicra's decode loop (hicra.generation: the same "
+                                         "temperature/top-k/top-p distribution as transformers' generate, with a "
+                                         "cheaper exact token draw; docs/generation.md). Settings it does not "
+                                         "support, vLLM and continuous batching keep TRL's generation")
     # ------------------------------------------------------------------------------------------- LoRA (peft)
     lora_r: int = option(0, "LoRA rank of trained adapters on the frozen base (peft; 0 = full fine-tuning, the "
                           "default). LoRA skips the base's weight gradients and optimizer state (less memory); on "
