@@ -40,6 +40,7 @@ def make_trainer(arm: str, args: argparse.Namespace, out: str):
     config = HICRAConfig(output_dir=f"{out}/{arm}", model=args.model,
                          method="hicra" if arm == "trl" else arm.removesuffix("_trl_split"),
                          length_grouped_micro_batches=arm != "hicra_trl_split", learning_rate=0.0,
+                         fast_generation=False,  # TRL's own sampling in every arm: the same completions
                          max_steps=args.rounds + 1, save_strategy="no", report_to="none", seed=args.seed,
                          disable_tqdm=True, use_cpu=True,
                          **({"torch_threads": args.threads} if args.threads is not None else {}))

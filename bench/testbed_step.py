@@ -38,7 +38,8 @@ def make_trainer(arm: str, args: argparse.Namespace, out: str):
     values = {**PRESETS["testbed"], "model": args.model, "output_dir": f"{out}/{arm}", "learning_rate": 0.0,
               "method": "grpo" if arm == "grpo" else "hicra", "max_steps": args.rounds + 1, "save_strategy": "no",
               "seed": args.seed, "disable_tqdm": True, "use_cpu": True,
-              "planning_source": "oracle" if arm == "hicra_oracle" else "lexicon"}
+              "planning_source": "oracle" if arm == "hicra_oracle" else "lexicon",
+              "fast_generation": False}  # TRL's own sampling in every arm: the same completions
     if args.threads is not None:
         values["torch_threads"] = args.threads
     config = HICRAConfig(**values)

@@ -21,7 +21,7 @@ GRPOTrainer. With no option: HICRA on SmolLM2-135M-Instruct and easy reasoning-g
 15 minutes on 2 CPU cores, ending with a summary table.
 
 Methods: see --method below (the credit-assignment methods registered in hicra.core.registry, among them control
-arms that are not in the paper).
+arms that are not in the paper). All of them train with the PPO clipped loss and clip-higher (--epsilon-high, §4.1).
 
 Order of precedence: field defaults < --preset < --config FILE.yaml < flags. YAML keys are the field names below
 (underscores); every trl.GRPOConfig / transformers.TrainingArguments field is accepted too (--help-all lists them)."""
