@@ -6,12 +6,15 @@
 #   SEEDS=0,1,2  ENTROPY_REG=1 (adds entropy_reg)  MAX_STEPS=16  HELDOUT_SIZE=64  HELDOUT_SAMPLES=4
 #   EVAL_BENCHMARKS=math500,gsm8k EVAL_LIMIT=50  TRAIN_FLAGS="--dataset-size 256"  OUT=out/study_cpu
 #   RESULTS=docs/results  HICRA=.venv/bin/hicra
+#   METHODS=hicra,grpo (replaces the method list; ENTROPY_REG then adds to it)  STUDY_FLAGS="--jobs 2"
+#   TITLE="Does HICRA beat GRPO? (offline CPU default)"  (the results page's heading; examples/study_testbed.sh sets it)
 # Rerunning the same command after an interruption skips finished runs and resumes the interrupted one.
 set -euo pipefail
 HICRA=${HICRA:-.venv/bin/hicra}
 OUT=${OUT:-out/study_cpu}
 RESULTS=${RESULTS:-docs/results}
-METHODS=hicra,grpo
+METHODS=${METHODS:-hicra,grpo}
+TITLE=${TITLE:-"Does HICRA beat GRPO? (offline CPU default)"}
 if [[ "${ENTROPY_REG:-0}" == 1 ]]; then METHODS=$METHODS,entropy_reg; fi
 
 CMD=("$HICRA" study --methods "$METHODS" --seeds "${SEEDS:-0,1,2}" --output "$OUT"
@@ -19,6 +22,7 @@ CMD=("$HICRA" study --methods "$METHODS" --seeds "${SEEDS:-0,1,2}" --output "$OU
 if [[ -n "${MAX_STEPS:-}" ]]; then CMD+=(--max-steps "$MAX_STEPS"); fi
 if [[ -n "${EVAL_BENCHMARKS:-}" ]]; then CMD+=(--eval-benchmarks "$EVAL_BENCHMARKS" --eval-limit "${EVAL_LIMIT:-0}"); fi
 if [[ -n "${TRAIN_FLAGS:-}" ]]; then read -r -a extra <<< "$TRAIN_FLAGS"; CMD+=("${extra[@]}"); fi
+if [[ -n "${STUDY_FLAGS:-}" ]]; then read -r -a extra <<< "$STUDY_FLAGS"; CMD+=("${extra[@]}"); fi
 
 quoted() {  # the command as one shell line: words quoted only where the shell needs it
   local out=() w
@@ -35,11 +39,12 @@ wall=$SECONDS
 
 mkdir -p "$RESULTS"
 rm -rf "$RESULTS/report"
-cp "$OUT/study.md" "$OUT/study.csv" "$OUT/runs.csv" "$OUT/curves.csv" "$OUT/study.json" "$RESULTS/"
+cp "$OUT/study.md" "$OUT/study.csv" "$OUT/runs.csv" "$OUT/curves.csv" "$OUT/study.json" "$OUT/study.yaml" "$RESULTS/"
+for f in contrasts.csv paired.csv phases.csv; do if [[ -f "$OUT/$f" ]]; then cp "$OUT/$f" "$RESULTS/"; fi; done
 cp -r "$OUT/report" "$RESULTS/report"
 cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 {
-  echo "# Does HICRA beat GRPO? (offline CPU default)"
+  echo "# $TITLE"
   echo
   echo "Written by \`examples/study_cpu.sh\` from the outputs of \`hicra study\`; nothing here is edited by hand."
   echo
@@ -53,7 +58,7 @@ cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
   cat "$OUT/study.md"
   echo
   echo "Files: [study.md](study.md), [study.csv](study.csv) (per method and Δ), [runs.csv](runs.csv) (per run),"
-  echo "[curves.csv](curves.csv) (seed bands of the curves), [study.json](study.json),"
+  echo "[curves.csv](curves.csv) (seed bands of the curves), [study.json](study.json), [study.yaml](study.yaml) (settings),"
   echo "[report/index.html](report/index.html) (training curves and Fig.-2 dynamics, mean ± min–max band over seeds)."
 } > "$RESULTS/README.md"
 echo "results: $RESULTS/README.md"
