@@ -11,7 +11,6 @@ checkpoint, like any interrupted run (``done.json`` is still written last, by th
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any, Sequence
 
+from hicra.io import read_json, write_json
 from hicra.study.config import StudyConfig
 from hicra.study.plan import RunSpec
 
@@ -62,8 +62,8 @@ def _start(spec: RunSpec, study: StudyConfig, threads: int, tmp: Path, log_dir: 
     import hicra
 
     request, result = tmp / f"{spec.name}.request.json", tmp / f"{spec.name}.result.json"
-    request.write_text(json.dumps({"spec": asdict(spec), "study": asdict(study), "threads": threads,
-                                   "parent": os.getpid()}), encoding="utf-8")
+    write_json(request, {"spec": asdict(spec), "study": asdict(study), "threads": threads, "parent": os.getpid()},
+               name="run request")
     source = str(Path(hicra.__file__).resolve().parents[1])  # the hicra this process runs, for the child too
     env = {**os.environ, **{k: str(threads) for k in THREAD_ENV}, "PYTHONUNBUFFERED": "1",
            "PYTHONPATH": os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH", "")) if p)}
@@ -104,7 +104,7 @@ def launch_parallel(specs: Sequence[RunSpec], study: StudyConfig, threads: int, 
                     child.log_file.close()
                     name, code = child.spec.name, child.proc.returncode
                     if code == 0:
-                        results[name] = json.loads(child.result.read_text(encoding="utf-8"))
+                        results[name] = read_json(child.result)
                         print(f"hicra study: {name}: done in {time.perf_counter() - child.started:.0f} s "
                               f"({len(results)}/{len(specs)} done, {len(running)} running)", file=sys.stderr,
                               flush=True)
@@ -140,7 +140,7 @@ def _exit_with_parent(parent: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Child process: one run of a study (request and result paths as arguments)."""
     request_path, result_path = argv if argv is not None else sys.argv[1:]
-    request = json.loads(Path(request_path).read_text(encoding="utf-8"))
+    request = read_json(request_path)
     _exit_with_parent(int(request["parent"]))
     import torch
 
@@ -157,9 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError, RuntimeError) as e:
         print(f"hicra study: {spec.name}: error: {e}", file=sys.stderr)
         return 1
-    tmp = Path(result_path + ".tmp")
-    tmp.write_text(json.dumps(result), encoding="utf-8")
-    tmp.replace(result_path)
+    write_json(result_path, result, name="run result")  # complete or absent: the parent never reads half a result
     return 0
 
 
