@@ -13,6 +13,7 @@ from hicra.engine.credit import step_generator
 from hicra.trl.config import HICRAConfig
 from hicra.trl.run import build_trainer
 from hicra.trl.trainer import HICRATrainer
+from recording import GenerationRecorder
 
 
 def text_reward(completions, **_):
@@ -32,19 +33,6 @@ class Capture(HICRATrainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         self.seen.append({k: v.detach().clone() if torch.is_tensor(v) else v for k, v in inputs.items()})
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-
-
-class Generations(HICRATrainer):
-    """Keeps every generation batch's output in generation order (before TRL shuffles it)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.batches: list[dict] = []
-
-    def _generate_and_score_completions(self, inputs):
-        output = super()._generate_and_score_completions(inputs)
-        self.batches.append({k: v.clone() for k, v in output.items() if torch.is_tensor(v)})
-        return output
 
 
 def _train(values, cls=HICRATrainer):
@@ -157,7 +145,7 @@ def test_entropy_gated_variant_selects_top_q_of_eligible_sequences(tiny_values):
 @pytest.mark.parametrize("method", ["hicra_random", "hicra_execution"])
 def test_random_controls_draw_planning_many_tokens_from_the_step_generator(tiny_values, method):
     alpha = 0.5
-    trainer = _train(dict(tiny_values, method=method, hicra_alpha=alpha, max_steps=2), cls=Generations)
+    trainer = _train(dict(tiny_values, method=method, hicra_alpha=alpha, max_steps=2), cls=GenerationRecorder)
     drawn = 0
     for index, inputs in enumerate(trainer.batches):  # one generation batch per step, rows in generation order
         adv, seq, plan, real = (inputs["advantages"], inputs["sequence_advantages"], inputs["planning_mask"],

@@ -20,20 +20,7 @@ from hicra.engine.credit import tag_rows
 from hicra.engine.metrics import sg_metrics
 from hicra.trl.rollout_log import ROW_KEY
 from hicra.trl.run import build_trainer
-from hicra.trl.trainer import HICRATrainer
-
-
-class Batches(HICRATrainer):
-    """Keeps every generation batch in its original row order (what the previous extra pass scored)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.batches: list[dict] = []
-
-    def _generate_and_score_completions(self, inputs):
-        output = super()._generate_and_score_completions(inputs)
-        self.batches.append({k: v.clone() for k, v in output.items() if torch.is_tensor(v)})
-        return output
+from recording import GenerationRecorder
 
 
 def _records(trainer) -> list[dict]:
@@ -46,7 +33,7 @@ def _records(trainer) -> list[dict]:
 ], ids=["loss-pass", "old-policy-pass"])
 def test_logged_token_stats_equal_a_separate_sampling_policy_pass(tiny_values, extra):
     values = dict(tiny_values, learning_rate=0.0, max_steps=2, **extra)  # lr 0: the policy stays the sampling one
-    trainer = build_trainer(HICRAConfig(**values), trainer_cls=Batches)
+    trainer = build_trainer(HICRAConfig(**values), trainer_cls=GenerationRecorder)
     trainer.train()
     records = _records(trainer)
     assert len(records) == sum(len(b["completion_ids"]) for b in trainer.batches) > 0
