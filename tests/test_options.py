@@ -144,7 +144,8 @@ def test_declared_range_is_enforced_identically_from_yaml_and_flags(cls, name, d
     assert flags[0] == from_yaml[0] == "error", (flags, from_yaml)
     flag = "--" + name.replace("_", "-")
     scalar = value[0] if as_list else value
-    if not math.isfinite(scalar) or (isinstance(scalar, int) and abs(scalar) >= MAX_INT):  # the YAML reader refuses it before any field check
+    # the YAML reader refuses a non-finite number or one beyond int64 before any field check
+    if not math.isfinite(scalar) or (isinstance(scalar, int) and not -MAX_INT <= scalar < MAX_INT):
         assert flags[1].startswith(flag + " ") and re.match(re.escape(f"{path}:") + r"\d+: ", from_yaml[1]), from_yaml
         return
     assert flags[1].startswith(flag + " ") and from_yaml[1].startswith(f"{path}: field '{name}' ")

@@ -13,7 +13,7 @@ from typing import Any, Iterator, Sequence
 import yaml
 
 MAX_DEPTH = 64  # nesting of lists/objects in one document or line
-MAX_INT = 2 ** 63  # integers must satisfy |n| < MAX_INT (int64, what numpy and torch hold)
+MAX_INT = 2 ** 63  # integers must satisfy -MAX_INT <= n < MAX_INT (int64, what numpy and torch hold)
 MAX_LINE = 1 << 28  # bytes in one JSONL/CSV line (256 MiB)
 MAX_CELL = 1 << 26  # characters in one CSV cell (64 MiB)
 BOM = "\ufeff"
@@ -69,7 +69,7 @@ def _number_problem(value: Any, exact: bool = False) -> str | None:
         spelt = "NaN" if value != value else "Infinity" if value > 0 else "-Infinity"
         return f"{spelt} is not a finite number (numbers must be finite; 1e309 and beyond overflow to Infinity)"
     if isinstance(value, int):
-        return None if -MAX_INT < value < MAX_INT else f"integer {_short(str(value))} is too large (limit ±2**63)"
+        return None if -MAX_INT <= value < MAX_INT else f"integer {_short(str(value))} is too large (limit ±2**63)"
     if not isinstance(value, list) or not value:
         return None
     if not exact:
@@ -203,7 +203,7 @@ class _SafeLoader(yaml.SafeLoader):
 
     def construct_yaml_int(self, node):  # type: ignore[override]
         value = super().construct_yaml_int(node)
-        if abs(value) >= MAX_INT:
+        if not -MAX_INT <= value < MAX_INT:
             raise _YamlProblem(node.start_mark, f"integer {_short(node.value)} is too large (limit ±2**63)")
         return value
 
