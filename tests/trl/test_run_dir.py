@@ -96,3 +96,17 @@ def test_guard_checks_the_weights_every_step_whatever_the_logging(tiny_model_dir
         model.lm_head.weight[0, 0] = float("nan")
     with pytest.raises(RuntimeError, match=r"step 3: non-finite weights in lm_head.weight .*no checkpoint was saved"):
         guard.on_step_end(args, state, TrainerControl(), model=model)
+
+
+def test_resuming_a_run_whose_checkpoint_is_at_max_steps_trains_nothing(tiny_values, capsys):
+    """A study killed between a run's last checkpoint and its ``done.json`` resumes it; transformers itself would
+    train one step past ``max_steps`` from such a checkpoint."""
+    values = {**tiny_values, "save_strategy": "steps", "save_steps": 1}
+    run = Path(values["output_dir"])
+    assert main(_argv(values)) == 0
+    before = (run / "metrics.jsonl").read_text(), (run / "rollouts.jsonl").read_text()
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run)]) == 0
+    assert "is at max_steps (2): nothing left to train" in capsys.readouterr().err
+    assert ((run / "metrics.jsonl").read_text(), (run / "rollouts.jsonl").read_text()) == before
+    assert sorted(p.name for p in run.glob("checkpoint-*")) == ["checkpoint-1", "checkpoint-2"]

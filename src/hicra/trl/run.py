@@ -198,6 +198,9 @@ def train(config, requested: dict[str, Any], resume: bool = False, overwrite: bo
                 truncate_run_logs(run_dir, step)  # drop what the interrupted run wrote after its checkpoint
             write_yaml(run_dir / "config.yaml", config_document(config, requested), name="config.yaml")
         state.wait_for_everyone()
+        if checkpoint is not None and 0 < config.max_steps <= step:  # transformers would train one step past it
+            print(f"{checkpoint} is at max_steps ({config.max_steps}): nothing left to train", file=sys.stderr)
+            return summarize(run_dir, time.perf_counter() - started, resumed_from=step)
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         if config.save_strategy != "no" and last_checkpoint(run_dir)[1] != trainer.state.global_step:
             trainer.save_model(str(run_dir / "final"))
