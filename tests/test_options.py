@@ -42,11 +42,12 @@ from hicra.mining.config import AblateConfig, MineConfig, ReviewExportConfig, Re
 from hicra.mining.review import escape_cell, unescape_cell
 from hicra.study.config import StudyConfig
 from hicra.tagging.cli import TagConfig
+from hicra.testbed.warmstart import WarmStartConfig
 from hicra.trl.config import HICRA_FIELDS, OVERRIDDEN_FIELDS, HICRAConfig
 from hicra.verl.config import HICRAVerlConfig
 
 CLASSES = [AnalysisConfig, JudgeConfig, ScoreConfig, MineConfig, AblateConfig, ReviewExportConfig,
-           ReviewImportConfig, TagConfig, GradeConfig, EvalConfig, StudyConfig, HICRAVerlConfig]
+           ReviewImportConfig, TagConfig, GradeConfig, EvalConfig, StudyConfig, HICRAVerlConfig, WarmStartConfig]
 FIELDS = [(cls, f.name) for cls in CLASSES for f in dataclasses.fields(cls)]
 # hicra train: its own fields, the TRL fields it redeclares, and the inherited TRL fields it bounds
 FIELDS += [(HICRAConfig, name)
@@ -167,7 +168,7 @@ def test_null_only_for_optional_fields(cls, name, tmp_path):
 def test_every_seed_is_bounded_to_32_bits_and_every_seed_count_to_1000():
     assert field_bounds(AnalysisConfig, "seeds")["le"] <= 1000 and field_bounds(AblateConfig, "seeds")["le"] <= 1000
     for cls, name in [(JudgeConfig, "seed"), (MineConfig, "seed"), (EvalConfig, "seed"), (StudyConfig, "seeds"),
-                      (StudyConfig, "eval_seed"), (AblateConfig, "first_seed")]:
+                      (StudyConfig, "eval_seed"), (AblateConfig, "first_seed"), (WarmStartConfig, "seed")]:
         assert field_bounds(cls, name) == SEED, (cls, name)
     for name in ("seed", "data_seed", "dataset_seed"):
         assert field_bounds(HICRAConfig, name) == SEED
@@ -256,6 +257,13 @@ BAD = [
                                          "-1"], {"lex.json": LEX}, ["--examples", "got -1"]),
     ("tag-batch-size", ["tag", "--input", "in.jsonl", "--output", "o.jsonl", "--batch-size", "0"],
      {"in.jsonl": '{"text": "so"}\n'}, ["--batch-size", ">= 1"]),
+    ("warmstart-no-traces", ["testbed", "warmstart", "--output", "ws", "--traces", "0"], {}, ["--traces", ">= 1"]),
+    ("warmstart-prior-not-numbers", ["testbed", "warmstart", "--output", "ws", "--prior", "1,x"], {},
+     ["--prior", "'1,x'"]),
+    ("warmstart-prior-of-two", ["testbed", "warmstart", "--output", "ws", "--prior", "0.5,0.5"], {},
+     ["--prior", "4 probabilities summing to 1"]),
+    ("warmstart-prior-negative", ["testbed", "warmstart", "--config", "c.yaml"],
+     {"c.yaml": "prior: [0.5, 0.5, 0.5, -0.5]\n"}, ["c.yaml", "prior", "[0, 1]"]),
     # names and values that used to fail late or write garbage
     ("score-tiny-temperature", ["score", "--input", "r.jsonl", "--output", "o.jsonl", "--temperature", "1e-300"],
      {"r.jsonl": GOOD_RUN}, ["--temperature", "1e-300"]),

@@ -26,7 +26,7 @@ def toy_policy_dir(tmp_path_factory) -> Path:
     tokenizer = train_tokenizer([p.text for p in ps] + [t.text for t in ts], shape.vocab_size)
     model = build_model(tokenizer, shape)
     rows = [{"prompt": chat_prompt(tokenizer, p.text), "completion": t.text} for p, t in zip(ps, ts)]
-    sft(model, tokenizer, rows, WarmStartConfig(str(out), traces=256, epochs=1, shape=shape), out)
+    sft(model, tokenizer, rows, WarmStartConfig(str(out), traces=256, epochs=1), out, shape.max_positions)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out

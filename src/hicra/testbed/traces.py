@@ -19,11 +19,18 @@ written result is off by 1..3), so a warm-started policy has room to learn both 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hicra.testbed.task import BACKTRACK_PHRASE, OPERATIONS, SYMBOLS, Problem, apply, planning_part, strategy_phrase
 
 DEFAULT_PRIOR = (0.55, 0.15, 0.15, 0.15)
+
+
+def check_prior(prior: Sequence[float]) -> None:
+    """A ``ValueError`` unless ``prior`` is one probability per operation, summing to 1."""
+    if len(prior) != len(OPERATIONS) or min(prior) < 0 or abs(sum(prior) - 1) > 1e-6:
+        raise ValueError(f"must be {len(OPERATIONS)} probabilities summing to 1, got {list(prior)}")
 
 
 @dataclass(frozen=True)
@@ -35,8 +42,10 @@ class TraceStyle:
     backtrack_rate: float = 0.7  # probability of backtracking after a failed check
 
     def __post_init__(self) -> None:
-        if len(self.prior) != len(OPERATIONS) or min(self.prior) < 0 or abs(sum(self.prior) - 1) > 1e-6:
-            raise ValueError(f"prior must be {len(OPERATIONS)} probabilities summing to 1, got {list(self.prior)}")
+        try:
+            check_prior(self.prior)
+        except ValueError as e:
+            raise ValueError(f"prior {e}") from None
         for name in ("error_rate", "backtrack_rate"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")

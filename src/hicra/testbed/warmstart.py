@@ -16,34 +16,43 @@ import json
 import random
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from hicra.config import SEED, option
 from hicra.testbed.gates import chat_prompt, gates_document, measure, sample
 from hicra.testbed.policy import PolicyShape, build_model, parameter_count, train_tokenizer
 from hicra.testbed.task import parse_spec, problems
-from hicra.testbed.traces import TraceStyle, trace
+from hicra.testbed.traces import DEFAULT_PRIOR, TraceStyle, check_prior, trace
 
 MARKER = "warmstart.json"
 CORPUS_SEED_OFFSET = 1000
 GATE_SEED_OFFSET = 2000
+SFT_BATCH_SIZE = 64
 
 
 @dataclass
 class WarmStartConfig:
-    """Settings of a warm start (the ``hicra testbed warmstart`` flags)."""
+    """Options of ``hicra testbed warmstart`` (one field per flag; the trace style as its three fields)."""
 
-    output: str
-    dataset: str = "testbed:1"
-    traces: int = 16000
-    epochs: float = 2.0
-    learning_rate: float = 4e-3
-    batch_size: int = 64
-    gate_samples: int = 256
-    seed: int = 0
-    torch_threads: int = 0
-    style: TraceStyle = field(default_factory=TraceStyle)
-    shape: PolicyShape = field(default_factory=PolicyShape)
+    output: str | None = option(None, "checkpoint directory; none = $HICRA_HOME/models/testbed, which --model "
+                                      "testbed names")
+    dataset: str = option("testbed:1", "problems: testbed:LEVEL[:same-phrase] (levels 1, 2, 3)", check=parse_spec)
+    traces: int = option(16000, "generated SFT traces", ge=1)
+    epochs: float = option(2.0, "SFT epochs", gt=0)
+    learning_rate: float = option(4e-3, "SFT learning rate", gt=0)
+    prior: list[float] = option(list(DEFAULT_PRIOR), "first-strategy probabilities of add,subtract,multiply,double "
+                                "(ignoring the type)", ge=0, le=1, check=check_prior)
+    error_rate: float = option(TraceStyle.error_rate, "ε: wrong-equation rate", ge=0, le=1)
+    backtrack_rate: float = option(TraceStyle.backtrack_rate, "probability of backtracking after a failed first "
+                                   "check", ge=0, le=1)
+    gate_samples: int = option(256, "problems sampled for the gates", ge=1)
+    seed: int = option(0, "seed of the traces, the initial weights, SFT and the gate samples", **SEED)
+    torch_threads: int = option(0, "torch CPU threads (0 = torch's default)", ge=0)
+
+    @property
+    def style(self) -> TraceStyle:
+        return TraceStyle(tuple(self.prior), self.error_rate, self.backtrack_rate)
 
 
 def is_warm_start(path: Path) -> bool:
@@ -60,7 +69,7 @@ def check_warm_start(path: Path) -> None:
                          "run hicra testbed warmstart --output on a new directory")
 
 
-def sft(model, tokenizer, rows: list[dict[str, str]], config: WarmStartConfig, work: Path) -> None:
+def sft(model, tokenizer, rows: list[dict[str, str]], config: WarmStartConfig, work: Path, max_length: int) -> None:
     """Fine-tune ``model`` on prompt/completion ``rows`` with TRL's ``SFTTrainer`` (loss on completions only)."""
     import datasets
     from transformers.utils import logging as hf_logging
@@ -70,9 +79,9 @@ def sft(model, tokenizer, rows: list[dict[str, str]], config: WarmStartConfig, w
     hf_logging.disable_progress_bar()
 
     args = SFTConfig(output_dir=str(work / "sft"), num_train_epochs=config.epochs, learning_rate=config.learning_rate,
-                     per_device_train_batch_size=config.batch_size, lr_scheduler_type="cosine", warmup_steps=10,
+                     per_device_train_batch_size=SFT_BATCH_SIZE, lr_scheduler_type="cosine", warmup_steps=10,
                      logging_steps=50, save_strategy="no", report_to="none", use_cpu=True, seed=config.seed,
-                     completion_only_loss=True, max_length=config.shape.max_positions, dataloader_num_workers=0,
+                     completion_only_loss=True, max_length=max_length, dataloader_num_workers=0,
                      disable_tqdm=True, weight_decay=0.0)
     trainer = SFTTrainer(model=model, args=args, train_dataset=datasets.Dataset.from_list(rows),
                          processing_class=tokenizer)
@@ -80,8 +89,9 @@ def sft(model, tokenizer, rows: list[dict[str, str]], config: WarmStartConfig, w
     shutil.rmtree(work / "sft", ignore_errors=True)
 
 
-def warm_start(config: WarmStartConfig, log=print) -> dict:
-    """Build (or reuse) the warm start of ``config``; returns its ``warmstart.json`` document."""
+def warm_start(config: WarmStartConfig, shape: PolicyShape = PolicyShape(), log=print) -> dict:
+    """Build (or reuse) the warm start of ``config`` in ``config.output`` (set) with a policy of ``shape``; returns its
+    ``warmstart.json`` document."""
     import torch
 
     output = Path(config.output)
@@ -97,14 +107,14 @@ def warm_start(config: WarmStartConfig, log=print) -> dict:
     rng = random.Random(config.seed)
     corpus = problems(spec, config.traces, config.seed + CORPUS_SEED_OFFSET)
     traces = [trace(p, config.style, rng) for p in corpus]
-    tokenizer = train_tokenizer([p.text for p in corpus] + [t.text for t in traces], config.shape.vocab_size)
-    model = build_model(tokenizer, config.shape, config.seed)
+    tokenizer = train_tokenizer([p.text for p in corpus] + [t.text for t in traces], shape.vocab_size)
+    model = build_model(tokenizer, shape, config.seed)
     log(f"policy: LlamaForCausalLM, {parameter_count(model) / 1e6:.2f} M parameters, vocabulary {len(tokenizer)}")
     rows = [{"prompt": chat_prompt(tokenizer, p.text), "completion": t.text} for p, t in zip(corpus, traces)]
     work = output.with_name(output.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    sft(model, tokenizer, rows, config, work)
+    sft(model, tokenizer, rows, config, work, shape.max_positions)
     trained = time.perf_counter() - started
     gate_problems = problems(spec, config.gate_samples, config.seed + GATE_SEED_OFFSET)
     completions = sample(model, tokenizer, gate_problems, seed=config.seed)
@@ -113,7 +123,7 @@ def warm_start(config: WarmStartConfig, log=print) -> dict:
         log(f"gate {'ok  ' if g.passed else 'FAIL'} {g}")
     doc = {"dataset": str(spec), "traces": config.traces, "epochs": config.epochs,
            "learning_rate": config.learning_rate, "seed": config.seed, "style": asdict(config.style),
-           "shape": asdict(config.shape), "parameters": parameter_count(model), "vocabulary": len(tokenizer),
+           "shape": asdict(shape), "parameters": parameter_count(model), "vocabulary": len(tokenizer),
            "sft_seconds": round(trained, 1), "total_seconds": round(time.perf_counter() - started, 1),
            "gates": gates_document(gates)}
     model.save_pretrained(work)
