@@ -12,7 +12,7 @@
 3. Warm-up: the fast path has no compilation; the extra time of its first call in the process and the one-off cost
    per call of ``fast_packed``'s weight reordering are printed; then token selection alone, paired.
 4. The whole default ``hicra train`` step with ``fast_generation`` on (``default``) and off (``plain``), built by
-   ``train_speed.make_arm`` and timed by ``step_overhead.optimizer_step`` in rounds of rotating order (round 0 warms
+   ``train_speed.make_arm`` and timed by ``_arms.optimizer_step`` in rounds of rotating order (round 0 warms
    up): paired ratio plain / default per round.
 
     python bench/generation.py                       # decode rounds, then 2 timed training rounds per arm
@@ -32,7 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_speed  # noqa: E402
-from step_overhead import optimizer_step  # noqa: E402
+from _arms import interleaved_rounds, optimizer_step  # noqa: E402
 
 PROMPTS = ("What is 37 + 48 * 2? Put the final answer in \\boxed{}.", "Compute 913 - 77 + 5. Answer in \\boxed{}.")
 
@@ -145,19 +145,18 @@ def train_bench(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as out:
         args.rounds = args.train_rounds
         built = {arm: train_speed.make_arm(arm, args, out) for arm in arms}
-        for r in range(args.train_rounds + 1):
-            took = {}
-            for arm in arms[r % 2:] + arms[: r % 2]:
-                torch.set_num_threads(built[arm]["threads"])
-                torch.manual_seed(args.seed + r)
-                timer = built[arm]["timer"]
-                timer.reset()
-                took[arm] = optimizer_step(built[arm]["trainer"], built[arm]["batches"], timer)
-                if r > 0:
-                    times[arm].append(took[arm])
-                    sampling[arm].append((timer.seconds["generation"], int(timer.counts["generated_tokens"])))
-            print(f"train round {r}{' (warm-up)' if r == 0 else ''}: "
-                  + ", ".join(f"{a} {took[a]:.1f}s" for a in arms), flush=True)
+
+        def step(arm: str, timed: bool) -> float:
+            torch.set_num_threads(built[arm]["threads"])
+            timer = built[arm]["timer"]
+            timer.reset()
+            took = optimizer_step(built[arm]["trainer"], built[arm]["batches"], timer)
+            if timed:
+                times[arm].append(took)
+                sampling[arm].append((timer.seconds["generation"], int(timer.counts["generated_tokens"])))
+            return took
+
+        interleaved_rounds(arms, args.train_rounds, args.seed, step, digits=1, label="train round")
     for arm in arms:  # the arms draw different samples, so their steps generate different numbers of tokens
         print(f"{arm}: generation phase per round " + ", ".join(f"{g:.1f}s for {n} tokens ({g / max(n, 1) * 1e3:.0f} "
                                                                f"ms/token)" for g, n in sampling[arm]))

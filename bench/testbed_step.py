@@ -23,8 +23,7 @@ import statistics
 import tempfile
 import time
 
-import torch
-from step_overhead import optimizer_step, ratio_line
+from _arms import arm_parser, interleaved_rounds, optimizer_step, parse_arms, ratio_line, ready
 
 ARMS = ("trl", "hicra", "grpo", "hicra_oracle")
 
@@ -42,45 +41,32 @@ def make_trainer(arm: str, args: argparse.Namespace, out: str):
               "fast_generation": False}  # TRL's own sampling in every arm: the same completions
     if args.threads is not None:
         values["torch_threads"] = args.threads
-    config = HICRAConfig(**values)
-    trainer = build_trainer(config, trainer_cls=GRPOTrainer if arm == "trl" else None)
-    trainer.create_optimizer_and_scheduler(num_training_steps=args.rounds + 1)
-    trainer.current_gradient_accumulation_steps = config.gradient_accumulation_steps
-    trainer.model.train()
-    return trainer, iter(trainer.get_train_dataloader())
+    trainer = build_trainer(HICRAConfig(**values), trainer_cls=GRPOTrainer if arm == "trl" else None)
+    return ready(trainer, args.rounds + 1)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="testbed", help="warm start (default: testbed = hicra testbed warmstart)")
-    parser.add_argument("--rounds", type=int, default=6, help="timed interleaved steps per arm (after one warm-up)")
+    parser = arm_parser(__doc__, ARMS, "trl,hicra,grpo", "testbed",
+                        "warm start (default: testbed = hicra testbed warmstart)", rounds=6)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--arms", default="trl,hicra,grpo", help=f"comma-separated, among {', '.join(ARMS)}")
-    args = parser.parse_args()
-    arms = list(dict.fromkeys(args.arms.split(",")))
-    unknown = sorted(set(arms) - set(ARMS))
-    if unknown or "trl" not in arms:
-        parser.error(f"arms must include trl and come from {', '.join(ARMS)} (got {args.arms!r})")
+    args, arms = parse_arms(parser, ARMS, required="trl")
 
     times: dict[str, list[float]] = {arm: [] for arm in arms}
     lengths: dict[str, list[float]] = {arm: [] for arm in arms}
     cpu: dict[str, list[float]] = {arm: [] for arm in arms}
     with tempfile.TemporaryDirectory() as out:
         built = {arm: make_trainer(arm, args, out) for arm in arms}
-        for r in range(args.rounds + 1):
-            order = arms[r % len(arms):] + arms[: r % len(arms)]
-            took = {}
-            for arm in order:
-                torch.manual_seed(args.seed + r)
-                started = time.process_time()
-                took[arm] = optimizer_step(*built[arm])
-                if r > 0:
-                    times[arm].append(took[arm])
-                    cpu[arm].append(time.process_time() - started)
-                    lengths[arm].append(built[arm][0]._metrics["train"]["completions/mean_length"][-1])
-            print(f"round {r}{' (warm-up)' if r == 0 else ''}: " + ", ".join(f"{a} {took[a]:.2f}s" for a in arms),
-                  flush=True)
+
+        def step(arm: str, timed: bool) -> float:
+            started = time.process_time()
+            took = optimizer_step(*built[arm])
+            if timed:
+                times[arm].append(took)
+                cpu[arm].append(time.process_time() - started)
+                lengths[arm].append(built[arm][0]._metrics["train"]["completions/mean_length"][-1])
+            return took
+
+        interleaved_rounds(arms, args.rounds, args.seed, step)
     print()
     for arm in arms:
         print(f"{arm}: mean completion length per round {[round(x, 1) for x in lengths[arm]]}")
@@ -91,7 +77,7 @@ def main() -> None:
               f"{statistics.median(cpu[arm]):.2f}s CPU of this process (all its threads)")
     for arm in arms:
         if arm != "trl":
-            print(ratio_line(arm, times) + "  (target <= 1.2)")
+            print(ratio_line(f"{arm} / trl", times[arm], times["trl"]) + "  (target <= 1.2)")
 
 
 if __name__ == "__main__":

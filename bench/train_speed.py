@@ -39,7 +39,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from step_overhead import optimizer_step, print_profile  # noqa: E402
+from _arms import (arm_parser, interleaved_rounds, optimizer_step, parse_arms, print_profile,  # noqa: E402
+                   ratio_line, ready)
 
 ARMS = {
     "default": {},
@@ -67,12 +68,9 @@ def make_arm(arm: str, args: argparse.Namespace, out: str):
     torch.set_num_threads(threads_of(values))
     config = HICRAConfig(output_dir=f"{out}/{arm}", model=args.model, seed=args.seed, max_steps=args.rounds + 1,
                          save_strategy="no", report_to="none", disable_tqdm=True, use_cpu=True, **values)
-    trainer = build_trainer(config)
-    trainer.create_optimizer_and_scheduler(num_training_steps=args.rounds + 1)
-    trainer.current_gradient_accumulation_steps = config.gradient_accumulation_steps
-    trainer.model.train()
-    return {"trainer": trainer, "batches": iter(trainer.get_train_dataloader()), "timer": profile_phases(trainer),
-            "threads": threads_of(values), "steps": [], "profiles": []}
+    trainer, batches = ready(build_trainer(config), args.rounds + 1)
+    return {"trainer": trainer, "batches": batches, "timer": profile_phases(trainer), "threads": threads_of(values),
+            "steps": [], "profiles": []}
 
 
 def parameter_counts(model) -> dict[str, float]:
@@ -109,33 +107,23 @@ def matmul_peak(threads: int, n: int = 2048, reps: int = 5) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="smollm2", help="policy (default: smollm2)")
-    parser.add_argument("--rounds", type=int, default=2, help="timed optimizer steps per arm (after one warm-up)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--arms", default="default,previous", help=f"comma-separated, among {', '.join(ARMS)}")
-    args = parser.parse_args()
-    arms = args.arms.split(",")
-    unknown = sorted(set(arms) - set(ARMS))
-    if unknown:
-        parser.error(f"unknown arm {unknown[0]!r} (choose among {', '.join(ARMS)})")
+    parser = arm_parser(__doc__, list(ARMS), "default,previous", "smollm2", "policy (default: smollm2)", rounds=2)
+    args, arms = parse_arms(parser, list(ARMS))
 
     with tempfile.TemporaryDirectory() as out:
         built = {arm: make_arm(arm, args, out) for arm in arms}
-        for r in range(args.rounds + 1):
-            order = arms[r % len(arms):] + arms[: r % len(arms)]
-            took = {}
-            for arm in order:
-                a = built[arm]
-                torch.set_num_threads(a["threads"])
-                a["timer"].reset()
-                torch.manual_seed(args.seed + r)
-                took[arm] = optimizer_step(a["trainer"], a["batches"], a["timer"])
-                if r > 0:  # round 0 warms up every arm
-                    a["steps"].append(took[arm])
-                    a["profiles"].append((dict(a["timer"].seconds), dict(a["timer"].counts), took[arm]))
-            print(f"round {r}{' (warm-up)' if r == 0 else ''}: " + ", ".join(f"{a} {took[a]:.1f}s" for a in arms),
-                  flush=True)
+
+        def step(arm: str, timed: bool) -> float:
+            a = built[arm]
+            torch.set_num_threads(a["threads"])
+            a["timer"].reset()
+            took = optimizer_step(a["trainer"], a["batches"], a["timer"])
+            if timed:
+                a["steps"].append(took)
+                a["profiles"].append((dict(a["timer"].seconds), dict(a["timer"].counts), took))
+            return took
+
+        interleaved_rounds(arms, args.rounds, args.seed, step, digits=1)
         peaks = {t: matmul_peak(t) for t in sorted({a["threads"] for a in built.values()})}
 
     lines = []
@@ -167,10 +155,8 @@ def main() -> None:
     for line in lines:
         print(line)
     if "default" in built and "previous" in built:
-        paired = [p / d for p, d in zip(built["previous"]["steps"], built["default"]["steps"])]
-        print(f"previous / default step-time ratio: median {statistics.median(paired):.2f}, mean "
-              f"{statistics.mean(paired):.2f}, range {min(paired):.2f}–{max(paired):.2f} over {len(paired)} rounds "
-              "(target >= 2)")
+        print(ratio_line("previous / default", built["previous"]["steps"], built["default"]["steps"], digits=2)
+              + " (target >= 2)")
 
 
 if __name__ == "__main__":
