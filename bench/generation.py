@@ -167,6 +167,13 @@ def train_bench(args: argparse.Namespace) -> None:
               f"{statistics.median(times['default']):.1f}s, plain {statistics.median(times['plain']):.1f}s")
 
 
+def quiet_eos_warning() -> None:
+    """Silence transformers' warning about the EOS id -1 the decoding bench uses so that every row runs every step."""
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="smollm2", help="policy (default: smollm2)")
@@ -176,6 +183,7 @@ def main() -> None:
     parser.add_argument("--decode-steps", type=int, default=16, help="decoding steps timed per round")
     parser.add_argument("--train-rounds", type=int, default=2, help="timed training steps per arm (0: skip)")
     parser.add_argument("--seed", type=int, default=0)
+    quiet_eos_warning()
     args = parser.parse_args()
     if args.decode_rounds > 0:
         decode_bench(args)
