@@ -21,11 +21,13 @@ def rows(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_three_testbed_steps_log_the_testbed_metrics(toy_policy_dir, tmp_path):
+def test_three_testbed_steps_log_the_testbed_metrics(toy_policy_dir, tmp_path, capsys):
     run = tmp_path / "run"
     status = run_cli(["train", "--preset", "testbed", "--model", str(toy_policy_dir), "--output-dir", str(run),
                       *SMALL], tmp_path)
     assert status == 0
+    table = capsys.readouterr().out  # the final summary shows the reward's summary_keys that have values
+    assert "strategy accuracy" in table and "pass@1" in table
     metrics = rows(run / "metrics.jsonl")
     assert [m["step"] for m in metrics] == [1, 2, 3]
     for m in metrics:

@@ -31,7 +31,8 @@ hicra/credit_tokens            fraction of tokens that received the method's ext
 
 A reward function (or any object in the engine's reward list) may add keys of its own: if it has a method
 ``step_metrics(records: list[dict]) -> dict[str, float]``, :func:`step_metrics` merges its result, computed on the
-step's rollout records, into the row.
+step's rollout records, into the row; if it also has ``summary_keys`` ((key, label) pairs), those keys join the
+table ``hicra train`` prints at the end of a run.
 
 Entropy/NLL keys need the sampling policy's token statistics (``log_token_stats``); without them they are absent.
 They are taken from the temperature-scaled next-token distribution that generation samples from (before top-p/k).

@@ -82,6 +82,9 @@ class TestbedReward(AnswerReward):
     """:class:`AnswerReward` restricted to the testbed's binary reward, plus :meth:`step_metrics`."""
 
     __name__ = "testbed_reward"
+    summary_keys = (("testbed/strategy_accuracy", "strategy accuracy"),
+                    ("testbed/execution_accuracy", "execution accuracy"),
+                    ("testbed/backtrack_recall", "backtrack recall"), ("testbed/pass@1", "pass@1"))
 
     def __init__(self, gym: dict[str, Any] | None = None, correct_reward: float = 1.0, format_reward: float = 0.0,
                  unboxed_reward: float = 0.0, timeout: float = 5.0):

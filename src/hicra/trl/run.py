@@ -200,11 +200,12 @@ def train(config, requested: dict[str, Any], resume: bool = False, overwrite: bo
         state.wait_for_everyone()
         if checkpoint is not None and 0 < config.max_steps <= step:  # transformers would train one step past it
             print(f"{checkpoint} is at max_steps ({config.max_steps}): nothing left to train", file=sys.stderr)
-            return summarize(run_dir, time.perf_counter() - started, resumed_from=step)
+            return summarize(run_dir, time.perf_counter() - started, step, reward_summary_keys(trainer))
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         if config.save_strategy != "no" and last_checkpoint(run_dir)[1] != trainer.state.global_step:
             trainer.save_model(str(run_dir / "final"))
-        return summarize(run_dir, time.perf_counter() - started, resumed_from=step if checkpoint else None)
+        return summarize(run_dir, time.perf_counter() - started, step if checkpoint else None,
+                         reward_summary_keys(trainer))
 
 
 SUMMARY_KEYS = (
@@ -216,11 +217,17 @@ SUMMARY_KEYS = (
 )
 
 
-def summarize(run_dir: Path, seconds: float, resumed_from: int | None = None) -> dict[str, Any]:
-    """First/last/mean of the main metrics of a run, from its ``metrics.jsonl``."""
+def reward_summary_keys(trainer) -> tuple[tuple[str, str], ...]:
+    """The (key, label) pairs the trainer's reward functions ask the summary to show (``summary_keys``)."""
+    return tuple(pair for func in trainer.reward_funcs for pair in getattr(func, "summary_keys", ()))
+
+
+def summarize(run_dir: Path, seconds: float, resumed_from: int | None = None,
+              extra_keys: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+    """First/last/mean of the main metrics of a run (and of ``extra_keys``), from its ``metrics.jsonl``."""
     rows = list(read_jsonl(run_dir / "metrics.jsonl")) if (run_dir / "metrics.jsonl").is_file() else []
     table = {}
-    for key, label in SUMMARY_KEYS:
+    for key, label in (*SUMMARY_KEYS, *extra_keys):
         values = [r[key] for r in rows if isinstance(r.get(key), (int, float))]
         if values:  # first/last = the value at the first/last step (None when that step has none)
             at = [r.get(key) if isinstance(r.get(key), (int, float)) else None for r in (rows[0], rows[-1])]
