@@ -7,10 +7,10 @@
    FLOPs of one decoding step = 2 × 16 × (N_body + N_head) (every weight multiplies each of the 16 new tokens once;
    N_body = parameters outside the embedding and LM head, N_head = LM-head parameters; attention over the cache is
    left out, < 1% here), floor = FLOPs / peak, and the fraction of it each path reaches (floor / step time).
-   Arms: ``plain`` (``generate``), ``fast`` (:func:`hicra.generation.decode`, the default of ``fast_generation``),
-   ``fast_packed`` (the same with oneDNN-reordered linear weights, ``pack_weights=True``).
+   Arms: ``plain`` (``generate``), ``fast`` (:func:`hicra.generation.decode`, the default of ``fast_generation``,
+   its LM head on a oneDNN-reordered weight), ``fast_unpacked`` (the same loop with ``pack_head=False``).
 3. Warm-up: the fast path has no compilation; the extra time of its first call in the process and the one-off cost
-   per call of ``fast_packed``'s weight reordering are printed; then token selection alone, paired.
+   per call of the LM head's reordering are printed; then token selection alone, paired.
 4. The whole default ``hicra train`` step with ``fast_generation`` on (``default``) and off (``plain``), built by
    ``train_speed.make_arm`` and timed by ``_arms.optimizer_step`` in rounds of rotating order (round 0 warms
    up): paired ratio plain / default per round.
@@ -38,7 +38,7 @@ PROMPTS = ("What is 37 + 48 * 2? Put the final answer in \\boxed{}.", "Compute 9
 
 
 def decode_seconds(model, tokenizer, steps: int, arm: str) -> float:
-    """Wall seconds of one call of ``arm`` (``plain``, ``fast``, ``fast_packed``) sampling ``steps`` new tokens for
+    """Wall seconds of one call of ``arm`` (``plain``, ``fast``, ``fast_unpacked``) sampling ``steps`` new tokens for
     16 rows (EOS disabled)."""
     from hicra.generation import decode, plan_for
 
@@ -53,20 +53,20 @@ def decode_seconds(model, tokenizer, steps: int, arm: str) -> float:
             model.generate(**enc, **settings)
         else:
             decode(model, enc["input_ids"], enc["attention_mask"], plan_for(model, enc["input_ids"], **settings),
-                   pack_weights=arm == "fast_packed")
+                   pack_head=arm == "fast")
     return time.perf_counter() - started
 
 
 def packing_seconds(model) -> float:
-    from hicra.generation import packed_linears
+    from hicra.generation import packed_head
 
     started = time.perf_counter()
-    with packed_linears(model):
+    with packed_head(model):
         took = time.perf_counter() - started
     return took
 
 
-ARMS = ("plain", "fast", "fast_packed")
+ARMS = ("plain", "fast", "fast_unpacked")
 
 
 def decode_bench(args: argparse.Namespace) -> None:
@@ -103,7 +103,7 @@ def decode_bench(args: argparse.Namespace) -> None:
         print(f"decoding step plain / {arm}: median {statistics.median(paired):.2f}, range {min(paired):.2f}–"
               f"{max(paired):.2f} over {len(paired)} paired rounds")
     print(f"warm-up: no compilation; first call of the process {max(0.0, first - steady) * 1e3:.0f} ms slower than "
-          f"the next; fast_packed reorders the weights once per generate call: {packing_seconds(model) * 1e3:.0f} ms")
+          f"the next; the LM head's weight is reordered once per generate call: {packing_seconds(model) * 1e3:.0f} ms")
     selection_bench(model)
 
 

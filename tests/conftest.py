@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-# Property tests in CI: the same examples on every run (derandomize), no wall-clock deadline on a busy machine, and
-# a reproduction blob printed for any failure. Locally they stay randomised (pass --hypothesis-seed to repeat one).
-settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+# Property tests: the same examples on every run (derandomize), no wall-clock deadline on a busy machine, and a
+# reproduction blob printed for any failure, so `make test` is deterministic wherever it runs. HYPOTHESIS_PROFILE=explore
+# draws new examples each run (add --hypothesis-seed to repeat one).
+settings.register_profile("deterministic", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 # The suite runs offline: an unknown model id fails at once instead of retrying the unreachable hub for a minute.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -141,3 +141,17 @@ def test_trainer_samples_through_the_decode_loop(tiny_values, monkeypatch):
         assert len(calls) == 1  # only the fast run decoded through hicra.generation
         assert "generate" not in vars(trainer.model)  # the route to the loop lasts only for the call
     assert calls[0].sampler == Sampler(temperature=1.0) and calls[0].max_new_tokens == 10
+
+
+def test_the_packed_lm_head_gives_the_same_logits_and_is_restored(smollm2):
+    model, tokenizer = smollm2
+    enc = _batch(tokenizer, ["The capital of France is", "1, 2, 3,"])
+    head = model.get_output_embeddings()
+    with torch.no_grad():
+        plain = model(**enc).logits
+        with generation.packed_head(model):
+            assert "forward" in vars(head)  # the oneDNN product is in place
+            packed = model(**enc).logits
+    assert "forward" not in vars(head)
+    assert not torch.equal(packed, torch.zeros_like(packed))
+    torch.testing.assert_close(packed, plain, rtol=1e-5, atol=1e-4)

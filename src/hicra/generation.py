@@ -6,9 +6,9 @@ Where ``generate`` spends a CPU decoding step besides the model's forward (``doc
   is drawn by inverse CDF (one uniform per row, a float64 cumulative sum, a binary search): exact sampling from the
   same softmax. Top-p first looks at the top 64 tokens, widening only while a row's kept mass is not covered, so the
   full sort runs only for flat rows. No processor runs that would be a no-op (temperature 1, top-k 0, top-p 1).
-- optionally (``decode(pack_weights=True)``, off by default: it did not win in ``bench/generation.py`` on the shared
-  2-core machine), every ``nn.Linear`` of a float32 CPU model runs on weights reordered once per call for oneDNN
-  (``torch._C._nn.mkldnn_linear``), which halves the time of the 16-row LM-head product measured alone.
+- the LM head (the model's output embedding, when it is a float32 CPU ``nn.Linear``) multiplies by a copy of its
+  weight reordered once per call for oneDNN (``torch._C._nn.mkldnn_linear``): the widest product of a decoding step,
+  and the one the default kernel runs furthest below the matmul peak (``docs/generation.md``).
 
 Which settings are supported is decided by transformers itself: the effective generation config (the model's
 defaults merged with the caller's) must build no logits processor other than temperature, top-k and top-p, one beam,
@@ -147,24 +147,21 @@ def _accepts(model: Any, name: str) -> bool:
 
 
 @contextmanager
-def packed_linears(model: nn.Module) -> Iterator[None]:
-    """Within the block, every float32 CPU ``nn.Linear`` of ``model`` multiplies by a oneDNN-reordered copy of its
-    weight (made once here; the block must not change the weights). No-op without oneDNN."""
-    if not torch.backends.mkldnn.is_available():
+def packed_head(model: nn.Module) -> Iterator[None]:
+    """Within the block, the model's LM head (its output embedding, if a float32 CPU ``nn.Linear``) multiplies by a
+    oneDNN-reordered copy of its weight, made once here (the block must not change the weights). Otherwise a no-op."""
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    weight = getattr(head, "weight", None)
+    if (type(head) is not nn.Linear or weight.dtype != torch.float32 or weight.device.type != "cpu"
+            or not torch.backends.mkldnn.is_available()):
         yield
         return
-    patched = []
+    bias = head.bias if head.bias is not None else torch.zeros(head.out_features)
+    head.forward = partial(_mkldnn_linear, weight.detach().to_mkldnn(), bias.detach().to_mkldnn())
     try:
-        for module in model.modules():
-            weight = getattr(module, "weight", None)
-            if type(module) is nn.Linear and weight.dtype == torch.float32 and weight.device.type == "cpu":
-                bias = module.bias if module.bias is not None else torch.zeros(module.out_features)
-                module.forward = partial(_mkldnn_linear, weight.detach().to_mkldnn(), bias.detach().to_mkldnn())
-                patched.append(module)
         yield
     finally:
-        for module in patched:
-            del module.forward
+        del head.forward
 
 
 def _mkldnn_linear(weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -174,10 +171,10 @@ def _mkldnn_linear(weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor) ->
 
 @torch.no_grad()
 def decode(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, plan: Plan,
-           on_step: Callable[[], None] | None = None, pack_weights: bool = False) -> torch.Tensor:
+           on_step: Callable[[], None] | None = None, pack_head: bool = True) -> torch.Tensor:
     """[B, P + T] prompt and new ids of ``plan`` (T ≤ max_new_tokens: stops once every row has ended).
 
-    ``pack_weights``: run the model's CPU linear layers on oneDNN-reordered weights (:func:`packed_linears`).
+    ``pack_head``: run a CPU model's LM head on a oneDNN-reordered weight (:func:`packed_head`).
 
     Left padding is handled as ``generate`` does: positions count the real tokens only and the attention mask
     covers the prompt's padding. Rows that ended get ``plan.pad_id``.
@@ -195,7 +192,7 @@ def decode(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor | N
     done = torch.zeros(batch, dtype=torch.bool, device=device)
     tokens, cache, steps = input_ids, None, 0
     last = positions[:, -1:]
-    with packed_linears(model) if pack_weights and device.type == "cpu" else nullcontext():
+    with packed_head(model) if pack_head else nullcontext():
         while steps < plan.max_new_tokens:
             out = model(input_ids=tokens, attention_mask=mask[:, :length + steps], past_key_values=cache,
                         use_cache=True, **extra)
