@@ -143,6 +143,7 @@ def test_trainer_samples_through_the_decode_loop(tiny_values, monkeypatch):
     assert calls[0].sampler == Sampler(temperature=1.0) and calls[0].max_new_tokens == 10
 
 
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="no oneDNN in this torch build")
 def test_the_packed_lm_head_gives_the_same_logits_and_is_restored(smollm2):
     model, tokenizer = smollm2
     enc = _batch(tokenizer, ["The capital of France is", "1, 2, 3,"])
