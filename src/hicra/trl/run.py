@@ -200,10 +200,10 @@ def train(config, requested: dict[str, Any], resume: bool = False, overwrite: bo
         state.wait_for_everyone()
         if checkpoint is not None and 0 < config.max_steps <= step:  # transformers would train one step past it
             print(f"{checkpoint} is at max_steps ({config.max_steps}): nothing left to train", file=sys.stderr)
-            return summarize(run_dir, time.perf_counter() - started, step, reward_summary_keys(trainer))
-        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-        if config.save_strategy != "no" and last_checkpoint(run_dir)[1] != trainer.state.global_step:
-            trainer.save_model(str(run_dir / "final"))
+        else:
+            trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+            if config.save_strategy != "no" and last_checkpoint(run_dir)[1] != trainer.state.global_step:
+                trainer.save_model(str(run_dir / "final"))
         return summarize(run_dir, time.perf_counter() - started, step if checkpoint else None,
                          reward_summary_keys(trainer))
 
