@@ -21,10 +21,15 @@ FILE_LINE = re.compile(r"^(?P<file>[^\n]+?):(?P<line>\d+): \S[^\n]*$")
 QUICK = settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-def assert_located(err: DataError, path: Path) -> None:
-    """One line, ``FILE:LINE: problem``, naming ``path``."""
-    m = FILE_LINE.match(str(err))
-    assert m and m["file"] == str(path), f"not FILE:LINE: {err}"
+def refusal(path: Path, text: str, read) -> str:
+    """The error of ``read(path)`` on ``text`` written there: a :class:`DataError` of one line, ``FILE:LINE:
+    problem``, naming ``path``."""
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as e:
+        read(path)
+    m = FILE_LINE.match(str(e.value))
+    assert m and m["file"] == str(path), f"not FILE:LINE: {e.value}"
+    return str(e.value)
 
 
 # ------------------------------------------------------------------------------------------------- reader, by row
@@ -46,12 +51,7 @@ def assert_located(err: DataError, path: Path) -> None:
     ("", ":1: invalid JSON"),
 ])
 def test_json_reader_refuses_with_file_and_line(tmp_path, text, problem):
-    path = tmp_path / "d.json"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(DataError) as e:
-        read_json(path)
-    assert_located(e.value, path)
-    assert problem in str(e.value)
+    assert problem in refusal(tmp_path / "d.json", text, read_json)
 
 
 @pytest.mark.parametrize("text, problem", [
@@ -67,12 +67,7 @@ def test_json_reader_refuses_with_file_and_line(tmp_path, text, problem):
     ("a: 1\n b: [\n", ":2: invalid YAML"),
 ])
 def test_yaml_reader_refuses_with_file_and_line(tmp_path, text, problem):
-    path = tmp_path / "c.yaml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(DataError) as e:
-        read_yaml(path, empty={})
-    assert_located(e.value, path)
-    assert problem in str(e.value)
+    assert problem in refusal(tmp_path / "c.yaml", text, lambda path: read_yaml(path, empty={}))
 
 
 def test_a_bom_is_stripped_everywhere(tmp_path):
@@ -95,10 +90,7 @@ def test_csv_reader(tmp_path):
         read_csv(path)
     path.write_text("gram,label\n" + "x," + "y" * 200_000 + "\n", encoding="utf-8")  # over csv's default 131072
     assert len(read_csv(path)[1][0][1]["label"]) == 200_000
-    path.write_text('gram,label\nx,y\n"open,z\n', encoding="utf-8")
-    with pytest.raises(DataError) as e:
-        read_csv(path)
-    assert_located(e.value, path)
+    refusal(path, 'gram,label\nx,y\n"open,z\n', read_csv)
     path.write_text("gram,label\nx,y,z\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"r\.csv:2: 3 cells but the header has 2 columns"):
         read_csv(path)
